@@ -1,0 +1,13 @@
+//! From events to alerts: closed-network policy, baseline, asset inventory.
+//!
+//! [`Detector`] runs on one thread and sees every event of the run in a deterministic
+//! order. A policy is a struct with validated config and bounded state; it takes an event
+//! and pushes alerts. No I/O, no clock, no threads here.
+
+pub mod alert;
+pub mod config;
+pub mod detector;
+
+pub use alert::{Alert, AlertLine, AlertStatus, Finding, Severity};
+pub use config::DetectConfig;
+pub use detector::{Detector, DetectorStats, Verdict};

@@ -1,0 +1,1 @@
+//! All metrics, registered in one place. STUB (issue 6).

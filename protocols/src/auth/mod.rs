@@ -1,0 +1,25 @@
+//! Logins seen in cleartext or failing: Telnet, FTP, HTTP Basic, SMB2. STUB (issue 4).
+//! Passwords are never stored: parsers skip them.
+
+use crate::event::AppProtocol;
+use serde::Serialize;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthOutcome {
+    /// Credentials sent in cleartext (outcome unknown yet).
+    Attempt,
+    Success,
+    Failure,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AuthEvent {
+    pub protocol: AppProtocol,
+    pub outcome: AuthOutcome,
+    pub cleartext: bool,
+    /// User name, capped at 64 bytes.
+    pub user: Option<String>,
+    /// Protocol status code where there is one (FTP 530, HTTP 401, NTSTATUS).
+    pub status: Option<u32>,
+}

@@ -1,0 +1,320 @@
+//! The events that leave this crate: owned, small, serde. One envelope, one kind enum.
+//!
+//! JSON shape (written by `mizuban-exporter`): the envelope's fields, then the kind's
+//! fields flattened, with `type` naming the kind in snake_case.
+
+use mizuban_capture::{MacAddr, Timestamp, VlanTags};
+use serde::Serialize;
+use std::net::{IpAddr, SocketAddr};
+
+/// Total order of events in a run, identical whatever the worker count: by packet (or
+/// tick) sequence number, then flow, then emission order within that flow and packet.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EventOrder {
+    pub seq: u64,
+    pub sub: u32,
+}
+
+/// IP transport protocol of a flow, named where we know it.
+pub fn transport_name(proto: u8) -> &'static str {
+    match proto {
+        1 => "icmp",
+        6 => "tcp",
+        17 => "udp",
+        47 => "gre",
+        50 => "esp",
+        51 => "ah",
+        58 => "icmpv6",
+        115 => "l2tp",
+        132 => "sctp",
+        _ => "other",
+    }
+}
+
+/// The two ends of a flow, oriented: `client` opened it (sent the SYN, the first
+/// datagram, or — picked up mid-stream — is the side on the non-service port).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FlowTuple {
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    /// IP protocol number.
+    pub proto: u8,
+    pub vlan: VlanTags,
+}
+
+impl FlowTuple {
+    pub fn client_ip(&self) -> IpAddr {
+        self.client.ip()
+    }
+    pub fn server_ip(&self) -> IpAddr {
+        self.server.ip()
+    }
+    pub fn transport(&self) -> &'static str {
+        transport_name(self.proto)
+    }
+}
+
+impl Serialize for FlowTuple {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("client", &self.client)?;
+        m.serialize_entry("server", &self.server)?;
+        m.serialize_entry("transport", self.transport())?;
+        if !self.vlan.is_empty() {
+            m.serialize_entry("vlan", &self.vlan)?;
+        }
+        m.end()
+    }
+}
+
+/// Application protocols we identify. A closed set: it labels metrics.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppProtocol {
+    Unknown,
+    Modbus,
+    Dnp3,
+    Enip,
+    S7comm,
+    Iec104,
+    Bacnet,
+    OpcUa,
+    Dns,
+    Tls,
+    Http,
+    Ssh,
+    Rdp,
+    Vnc,
+    Telnet,
+    Ftp,
+    Smb,
+    Dhcp,
+    Ntp,
+    IkeIpsec,
+    Esp,
+    Ah,
+    L2tp,
+    Pptp,
+    Gre,
+    OpenVpn,
+    WireGuard,
+    TeamViewer,
+    AnyDesk,
+}
+
+impl AppProtocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppProtocol::Unknown => "unknown",
+            AppProtocol::Modbus => "modbus",
+            AppProtocol::Dnp3 => "dnp3",
+            AppProtocol::Enip => "enip",
+            AppProtocol::S7comm => "s7comm",
+            AppProtocol::Iec104 => "iec104",
+            AppProtocol::Bacnet => "bacnet",
+            AppProtocol::OpcUa => "opcua",
+            AppProtocol::Dns => "dns",
+            AppProtocol::Tls => "tls",
+            AppProtocol::Http => "http",
+            AppProtocol::Ssh => "ssh",
+            AppProtocol::Rdp => "rdp",
+            AppProtocol::Vnc => "vnc",
+            AppProtocol::Telnet => "telnet",
+            AppProtocol::Ftp => "ftp",
+            AppProtocol::Smb => "smb",
+            AppProtocol::Dhcp => "dhcp",
+            AppProtocol::Ntp => "ntp",
+            AppProtocol::IkeIpsec => "ike",
+            AppProtocol::Esp => "esp",
+            AppProtocol::Ah => "ah",
+            AppProtocol::L2tp => "l2tp",
+            AppProtocol::Pptp => "pptp",
+            AppProtocol::Gre => "gre",
+            AppProtocol::OpenVpn => "openvpn",
+            AppProtocol::WireGuard => "wireguard",
+            AppProtocol::TeamViewer => "teamviewer",
+            AppProtocol::AnyDesk => "anydesk",
+        }
+    }
+
+    /// Industrial protocols: what makes a host a control-system asset.
+    pub fn is_ics(self) -> bool {
+        matches!(
+            self,
+            AppProtocol::Modbus
+                | AppProtocol::Dnp3
+                | AppProtocol::Enip
+                | AppProtocol::S7comm
+                | AppProtocol::Iec104
+                | AppProtocol::Bacnet
+                | AppProtocol::OpcUa
+        )
+    }
+}
+
+/// How a flow's protocol was recognised: by the payload probe or only by port.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DetectedBy {
+    Probe,
+    Port,
+}
+
+/// Per-direction flow counters.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct DirectionStats {
+    pub packets: u64,
+    pub bytes: u64,
+    /// Transport payload bytes.
+    pub payload_bytes: u64,
+}
+
+/// TCP connection state as far as the monitor saw it.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TcpState {
+    /// Not TCP.
+    #[default]
+    None,
+    /// SYN seen, no SYN-ACK: an attempt that got no answer.
+    SynSent,
+    /// The server answered the SYN.
+    SynReceived,
+    Established,
+    /// Picked up mid-stream: no handshake seen.
+    Midstream,
+    /// Refused or reset.
+    Reset,
+    Closed,
+}
+
+/// Why a flow record was emitted.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlowEndReason {
+    /// FIN/RST seen on both sides, or RST.
+    Closed,
+    /// Idle past the timeout (packet time).
+    Idle,
+    /// Evicted from a full table.
+    Evicted,
+    /// End of the capture, or shutdown.
+    EndOfCapture,
+}
+
+/// First packet of a flow.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FlowStart {
+    pub client_mac: Option<MacAddr>,
+    pub server_mac: Option<MacAddr>,
+    /// TCP: whether the first packet was a bare SYN (a proper start, not a pickup).
+    pub syn: bool,
+}
+
+/// A flow's record when it ends.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FlowEnd {
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    pub reason: FlowEndReason,
+    pub tcp_state: TcpState,
+    pub app: AppProtocol,
+    pub to_server: DirectionStats,
+    pub to_client: DirectionStats,
+    /// Bytes acknowledged by the peer that the monitor never saw (capture loss).
+    pub missed_bytes: u64,
+    pub client_mac: Option<MacAddr>,
+    pub server_mac: Option<MacAddr>,
+}
+
+/// The first time a flow's application protocol is identified.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ProtocolDetected {
+    pub protocol: AppProtocol,
+    pub by: DetectedBy,
+    pub server_port: u16,
+}
+
+/// A unit a parser could not decode. `reason` is a closed, snake_case name.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ParseError {
+    pub protocol: AppProtocol,
+    pub reason: &'static str,
+}
+
+/// ARP traffic: who claims which address (feeds the inventory).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Arp {
+    pub operation: u16,
+    pub sender_mac: MacAddr,
+    pub sender_ip: std::net::Ipv4Addr,
+    pub target_ip: std::net::Ipv4Addr,
+}
+
+/// What happened. Each protocol owns its payload type in its module.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    FlowStart(FlowStart),
+    FlowEnd(FlowEnd),
+    ProtocolDetected(ProtocolDetected),
+    /// Traffic on a port of `protocol` that failed its validation (e.g. non-Modbus
+    /// bytes on TCP 502): reported instead of being misparsed.
+    NotProtocol(ProtocolDetected),
+    ParseError(ParseError),
+    Arp(Arp),
+    Modbus(crate::modbus::Transaction),
+    Dns(crate::dns::DnsMessage),
+    TlsClientHello(crate::tls::ClientHello),
+    HttpRequest(crate::http::HttpRequest),
+    HttpResponse(crate::http::HttpResponse),
+    Dhcp(crate::dhcp::DhcpMessage),
+    Vpn(crate::vpn::VpnEvent),
+    RemoteAccess(crate::remote::RemoteAccess),
+    Auth(crate::auth::AuthEvent),
+}
+
+impl EventKind {
+    /// The `type` string of the JSON line; also the metrics label for events.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            EventKind::FlowStart(_) => "flow_start",
+            EventKind::FlowEnd(_) => "flow_end",
+            EventKind::ProtocolDetected(_) => "protocol_detected",
+            EventKind::NotProtocol(_) => "not_protocol",
+            EventKind::ParseError(_) => "parse_error",
+            EventKind::Arp(_) => "arp",
+            EventKind::Modbus(_) => "modbus",
+            EventKind::Dns(_) => "dns",
+            EventKind::TlsClientHello(_) => "tls_client_hello",
+            EventKind::HttpRequest(_) => "http_request",
+            EventKind::HttpResponse(_) => "http_response",
+            EventKind::Dhcp(_) => "dhcp",
+            EventKind::Vpn(_) => "vpn",
+            EventKind::RemoteAccess(_) => "remote_access",
+            EventKind::Auth(_) => "auth",
+        }
+    }
+}
+
+/// One event with its envelope.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    pub order: EventOrder,
+    /// Packet time of the packet (or tick) that produced it.
+    pub ts: Timestamp,
+    /// Capture file index in the run; the writer turns it into the file name.
+    pub file: u16,
+    /// 1-based frame number of the packet that produced it (0 for tick-driven events).
+    pub frame: u64,
+    pub flow: FlowTuple,
+    pub kind: EventKind,
+}
+
+impl Event {
+    /// The key the detector merges worker outputs on (see [`EventOrder`]).
+    pub fn sort_key(&self) -> (u64, FlowTuple, u32) {
+        (self.order.seq, self.flow, self.order.sub)
+    }
+}

@@ -1,0 +1,4 @@
+//! mizuban: the pipeline that ties capture, protocols, detect and exporter together.
+
+pub mod config;
+pub mod pipeline;

@@ -1,0 +1,1 @@
+//! Threads and channels of the packet path.
