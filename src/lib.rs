@@ -1,4 +1,9 @@
 //! mizuban: the pipeline that ties capture, protocols, detect and exporter together.
 
 pub mod config;
+#[cfg(feature = "live")]
+pub mod live;
 pub mod pipeline;
+pub mod synth;
+pub mod telemetry;
+pub mod telemetry_detect;

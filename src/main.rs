@@ -1,1 +1,288 @@
-fn main() {}
+//! The `mizuban` command line.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use mizuban::config::Config;
+use mizuban::pipeline::{self, RunHandles, RunOptions, sinks::Sinks, source::BackPressure};
+use mizuban::telemetry::Telemetry;
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// mizuban (水番, the watchman of the water): a passive monitor that proves — or
+/// disproves — that an OT network is closed. It reads mirrored-port traffic or capture
+/// files, decodes industrial and IT protocols, and reports internet egress, VPNs, remote
+/// access and anything new against a learned baseline.
+#[derive(Parser)]
+#[command(name = "mizuban", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Replay capture files (pcap or pcapng) through the full pipeline.
+    ///
+    /// Several files are merged in packet-time order. Alerts and events are JSON lines;
+    /// a summary with the closed-network verdict goes to stderr at the end.
+    Replay(ReplayArgs),
+    /// Capture live from network interfaces (a SPAN or TAP port) until SIGTERM.
+    ///
+    /// SIGTERM or SIGINT drains the pipeline, flushes alerts and state, and exits 0;
+    /// SIGHUP reloads the detection policy from the config file (a bad file is refused
+    /// and the running policy kept). Needs the `live` cargo feature.
+    #[cfg(feature = "live")]
+    Capture(CaptureArgs),
+    /// Check a configuration file and explain any error (key and line).
+    CheckConfig {
+        /// The TOML configuration file.
+        file: PathBuf,
+    },
+}
+
+#[cfg(feature = "live")]
+#[derive(clap::Args)]
+struct CaptureArgs {
+    /// Interface to capture on; repeat for several.
+    #[arg(long = "interface", short = 'i', value_name = "IFACE")]
+    interfaces: Vec<String>,
+    /// Configuration file (TOML); SIGHUP reloads its detection policy.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Worker threads (default: the config's, else one per core).
+    #[arg(long, short = 'w', value_name = "N")]
+    workers: Option<usize>,
+    /// Write alerts as JSON lines to PATH ("-" for stdout).
+    #[arg(long, value_name = "PATH")]
+    alerts: Option<String>,
+    /// Write protocol events as JSON lines to PATH ("-" for stdout).
+    #[arg(long, value_name = "PATH")]
+    events: Option<String>,
+    /// Serve Prometheus metrics on ADDR (default: [exporter] listen, else 127.0.0.1:9731).
+    #[arg(long, value_name = "ADDR")]
+    metrics_listen: Option<std::net::SocketAddr>,
+    /// BPF filter (tcpdump syntax), overriding [capture] filter.
+    #[arg(long, value_name = "EXPR")]
+    filter: Option<String>,
+}
+
+#[derive(clap::Args)]
+struct ReplayArgs {
+    /// Configuration file (TOML). Without it, built-in defaults apply.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Worker threads (default: the config's, else one per core).
+    #[arg(long, short = 'w', value_name = "N")]
+    workers: Option<usize>,
+    /// Write alerts as JSON lines to PATH ("-" for stdout).
+    #[arg(long, value_name = "PATH")]
+    alerts: Option<String>,
+    /// Write protocol events as JSON lines to PATH ("-" for stdout).
+    #[arg(long, value_name = "PATH")]
+    events: Option<String>,
+    /// Write the end-of-run summary as JSON to PATH.
+    #[arg(long, value_name = "PATH")]
+    summary_json: Option<PathBuf>,
+    /// Never draw a progress bar.
+    #[arg(long)]
+    no_progress: bool,
+    /// Serve Prometheus metrics on ADDR (e.g. 127.0.0.1:9731) while replaying.
+    #[arg(long, value_name = "ADDR")]
+    metrics_listen: Option<std::net::SocketAddr>,
+    /// After the files end, keep serving metrics until interrupted (SIGINT/SIGTERM).
+    #[arg(long, requires = "metrics_listen")]
+    linger: bool,
+    /// Write the final metrics in Prometheus text format to PATH (node_exporter's
+    /// textfile collector), atomically.
+    #[arg(long, value_name = "PATH")]
+    metrics_textfile: Option<PathBuf>,
+    /// Capture files to replay.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Replay(args) => replay(args),
+        Command::CheckConfig { file } => check_config(&file),
+        #[cfg(feature = "live")]
+        Command::Capture(args) => capture(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("mizuban: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
+    match path {
+        Some(p) => Ok(Config::load(p)?),
+        None => Ok(Config::default()),
+    }
+}
+
+fn check_config(file: &Path) -> anyhow::Result<ExitCode> {
+    match Config::load(file) {
+        Ok(_) => {
+            println!("{}: OK", file.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+/// Opens an output: "-" is stdout, anything else a file (created or truncated).
+fn open_output(spec: &str) -> anyhow::Result<Box<dyn Write + Send>> {
+    if spec == "-" {
+        Ok(Box::new(BufWriter::new(std::io::stdout())))
+    } else {
+        let f = std::fs::File::create(spec).with_context(|| format!("cannot create {spec}"))?;
+        Ok(Box::new(BufWriter::with_capacity(1 << 16, f)))
+    }
+}
+
+fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
+    let cfg = load_config(args.config.as_deref())?;
+    let workers = cfg.workers(args.workers);
+    let sinks = Sinks {
+        events: args.events.as_deref().map(open_output).transpose()?,
+        alerts: args.alerts.as_deref().map(open_output).transpose()?,
+        file_names: pipeline::display_names(&args.files),
+        ..Sinks::default()
+    };
+    let mut src = pipeline::files::FileSource::open(&args.files);
+    let opts = RunOptions {
+        tracker: None,
+        workers,
+        back_pressure: BackPressure::Block,
+        input_names: pipeline::display_names(&args.files),
+        sinks,
+    };
+    let handles = RunHandles::default();
+    let listen = args.metrics_listen.or(cfg.exporter.listen);
+    let textfile = args
+        .metrics_textfile
+        .clone()
+        .or(cfg.exporter.textfile.clone());
+    let telemetry = if listen.is_some() || textfile.is_some() {
+        let t = Telemetry::start(listen, cfg.exporter.web_config.as_deref(), &handles, "file")?;
+        if let Some(addr) = t.local_addr {
+            eprintln!("mizuban: serving metrics on http://{addr}/metrics");
+        }
+        Some(t)
+    } else {
+        None
+    };
+    let progress = !args.no_progress && std::io::stderr().is_terminal();
+    let bar = progress.then(|| pipeline::progress::start(&args.files, handles.live.clone()));
+    let result = pipeline::run(&cfg, &mut src, opts, &handles)?;
+    if let Some(bar) = bar {
+        bar.finish();
+    }
+    if let Some(t) = &telemetry {
+        t.update_now();
+        if let Some(path) = &textfile {
+            mizuban_exporter::textfile::write_textfile(&t.registry, path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+    }
+    let summary = &result.summary;
+    for input in &summary.inputs {
+        if let Some(e) = &input.error {
+            eprintln!("mizuban: {}: {e}", input.name);
+        }
+    }
+    eprint!("{}", summary.render_human(Some(result.elapsed), workers));
+    if let Some(path) = &args.summary_json {
+        let mut text = serde_json::to_string_pretty(summary)?;
+        text.push('\n');
+        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let failed = result.source.inputs.iter().any(|i| i.fatal);
+    if args.linger
+        && let Some(t) = &telemetry
+    {
+        eprintln!("mizuban: replay done; serving metrics until interrupted (--linger)");
+        t.wait_for_signal();
+    }
+    drop(telemetry);
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The default metrics address for live capture: loopback only, so a sensor exposes
+/// nothing to the network unless configured to.
+#[cfg(feature = "live")]
+const DEFAULT_METRICS_LISTEN: &str = "127.0.0.1:9731";
+
+#[cfg(feature = "live")]
+fn capture(args: CaptureArgs) -> anyhow::Result<ExitCode> {
+    let mut cfg = load_config(args.config.as_deref())?;
+    cfg.capture
+        .interfaces
+        .extend(args.interfaces.iter().cloned());
+    if args.filter.is_some() {
+        cfg.capture.filter = args.filter.clone();
+    }
+    let workers = cfg.workers(args.workers);
+    let mut src = mizuban::live::LiveSource::open(&cfg.capture)?;
+    if let Some(msg) = mizuban::live::drop_privileges(cfg.capture.user.as_deref())? {
+        eprintln!("mizuban: {msg}");
+    }
+    let names = src.names();
+    let sinks = Sinks {
+        events: args.events.as_deref().map(open_output).transpose()?,
+        alerts: args.alerts.as_deref().map(open_output).transpose()?,
+        file_names: names.clone(),
+        flush_each_line: true,
+        ..Sinks::default()
+    };
+    let handles = RunHandles::default();
+    let listen = args
+        .metrics_listen
+        .or(cfg.exporter.listen)
+        .unwrap_or_else(|| {
+            DEFAULT_METRICS_LISTEN
+                .parse()
+                .expect("constant address parses")
+        });
+    let telemetry = Telemetry::start(
+        Some(listen),
+        cfg.exporter.web_config.as_deref(),
+        &handles,
+        &names.join(","),
+    )?;
+    if let Some(addr) = telemetry.local_addr {
+        eprintln!(
+            "mizuban: capturing on {}; metrics on http://{addr}/metrics",
+            names.join(", ")
+        );
+    }
+    telemetry.on_signals(handles.clone(), args.config.clone());
+    let opts = RunOptions {
+        tracker: None,
+        workers,
+        back_pressure: BackPressure::Drop,
+        input_names: names,
+        sinks,
+    };
+    let result = pipeline::run(&cfg, &mut src, opts, &handles)?;
+    telemetry.update_now();
+    eprint!(
+        "{}",
+        result.summary.render_human(Some(result.elapsed), workers)
+    );
+    drop(telemetry);
+    Ok(ExitCode::SUCCESS)
+}

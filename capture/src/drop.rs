@@ -29,10 +29,13 @@ drop_reasons! {
     Truncated => "truncated", "Captured length shorter than the wire length (snaplen).";
     Malformed => "malformed", "A link, IP or transport header that does not parse.";
     NotIp => "not_ip", "Non-IP frame (LLDP, STP, ...): decoded no further, not an error.";
+    UnsupportedLink => "unsupported_link", "A frame of a registered link type we do not decode (e.g. IEEE 802.15.4).";
     FragmentTimeout => "fragment_timeout", "An IPv4 fragment set expired incomplete.";
     FragmentOverlap => "fragment_overlap", "A fragment overlapped data already held (first copy kept).";
     FragmentTableFull => "fragment_table_full", "The fragment table was full; the oldest set was evicted.";
     FragmentTooLarge => "fragment_too_large", "A fragment set would exceed the maximum datagram size.";
+    FragmentConflict => "fragment_conflict", "An overlapping fragment whose bytes differ from those held (the classic IDS evasion); also counted in fragment_overlap.";
+    Ipv6Fragment => "ipv6_fragment", "An IPv6 fragment: not reassembled, so the payload of the datagram is not parsed.";
     FlowTableFull => "flow_table_full", "The flow table was full; the least recently seen flow was evicted.";
     ReassemblyFlowCap => "reassembly_flow_cap", "Out-of-order bytes over the per-flow buffer cap.";
     ReassemblyGlobalCap => "reassembly_global_cap", "Out-of-order bytes over the global buffer cap.";

@@ -55,6 +55,15 @@ impl LinkType {
         }
     }
 
+    /// Whether `v` is in the tcpdump.org LINKTYPE registry (values as listed at
+    /// tcpdump.org/linktypes.html). A registered type we do not decode (IEEE 802.15.4,
+    /// Bluetooth, ...) is read and counted, not refused; an unregistered value means the
+    /// file is damaged or not what it claims, and is an error.
+    pub fn is_registered(v: u32) -> bool {
+        matches!(v, 0 | 1 | 3 | 6 | 8 | 9 | 10 | 50 | 51 | 100..=101 | 104..=105 | 107..=108 | 113..=114
+            | 117 | 119 | 122..=123 | 127 | 129 | 138..=300)
+    }
+
     pub fn is_supported(self) -> bool {
         !matches!(self, LinkType::Unknown(_))
     }

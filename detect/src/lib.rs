@@ -5,9 +5,20 @@
 //! and pushes alerts. No I/O, no clock, no threads here.
 
 pub mod alert;
+pub mod baseline;
 pub mod config;
 pub mod detector;
+pub mod inventory;
+pub mod lru;
+pub mod oui;
+pub mod persist;
+pub mod policy;
+pub mod rules;
+pub mod store;
+pub mod verdict;
 
 pub use alert::{Alert, AlertLine, AlertStatus, Finding, Severity};
 pub use config::DetectConfig;
-pub use detector::{Detector, DetectorStats, Verdict};
+pub use detector::{Detector, DetectorStats, FindingSource, Verdict};
+pub use policy::Policy;
+pub use verdict::VerdictReport;

@@ -1,1 +1,463 @@
-//! All metrics, registered in one place. STUB (issue 6).
+//! All metrics, registered in one place (STYLE.md section 6).
+//!
+//! One [`Metrics`] struct, fields in alphabetical order, built by [`Metrics::register`]
+//! into a caller's registry: no global registry, no lazy statics. The packet path never
+//! sees it: [`Metrics::update`] copies a [`MetricsSnapshot`] of plain totals in.
+//!
+//! Label values come only from closed sets: [`DropReason`], [`AppProtocol`],
+//! [`Severity`], rule ids (`&'static str` constants in detect), Modbus codes (one byte),
+//! queue and source names from configuration. Each labelled family also has a named cap
+//! on its series count; keys past the cap are summed into one `other` series, so even a
+//! hostile sender of every Modbus function code cannot grow the scrape without bound.
+
+use crate::histogram::FixedHistogram;
+use crate::snapshot::{BaselineMode, MetricsSnapshot, QueueName};
+use mizuban_capture::DropReason;
+use mizuban_detect::Severity;
+use mizuban_protocols::AppProtocol;
+use prometheus::{
+    Gauge, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, core::Collector,
+};
+use std::collections::BTreeMap;
+
+/// Series cap for alerts by (rule, severity). Rules are a fixed set of a few dozen.
+pub const MAX_ALERT_SERIES: usize = 64;
+/// Series cap for active findings by rule.
+pub const MAX_FINDING_SERIES: usize = 64;
+/// Series cap for events by protocol (the enum has about 30 variants).
+pub const MAX_EVENT_SERIES: usize = 64;
+/// Series cap for Modbus transactions by function code (public codes are 1-127; user
+/// and vendor codes are few on a real plant).
+pub const MAX_MODBUS_FUNCTION_SERIES: usize = 64;
+/// Series cap for Modbus exceptions by (function, code).
+pub const MAX_MODBUS_EXCEPTION_SERIES: usize = 64;
+/// Series cap for capture sources (configured interfaces).
+pub const MAX_SOURCE_SERIES: usize = 16;
+/// Series cap for queues (worker queues plus detector and sink).
+pub const MAX_QUEUE_SERIES: usize = 130;
+
+/// The label value standing for every key past a family's series cap.
+pub const OVERFLOW_LABEL: &str = "other";
+
+/// The Prometheus type of a metric, as written in `# TYPE`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum MetricKind {
+    Counter,
+    Gauge,
+    Histogram,
+}
+
+impl MetricKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MetricKind::Counter => "counter",
+            MetricKind::Gauge => "gauge",
+            MetricKind::Histogram => "histogram",
+        }
+    }
+}
+
+/// One metric's name, type, labels and help: the single source for registration and
+/// for the documented metric list (`exporter/METRICS.md`).
+#[derive(Copy, Clone, Debug)]
+pub struct MetricDoc {
+    pub name: &'static str,
+    pub kind: MetricKind,
+    pub labels: &'static [&'static str],
+    pub help: &'static str,
+}
+
+macro_rules! docs {
+    ($($id:ident: $name:literal, $kind:ident, [$($label:literal),*], $help:literal;)*) => {
+        $(const $id: MetricDoc = MetricDoc {
+            name: $name,
+            kind: MetricKind::$kind,
+            labels: &[$($label),*],
+            help: $help,
+        };)*
+        /// Every metric this crate registers, sorted by name (process metrics aside).
+        pub const METRIC_DOCS: &[MetricDoc] = &[$($id),*];
+    };
+}
+
+docs! {
+    ALERTS: "mizuban_alerts_total", Counter, ["rule", "severity"],
+        "Alert occurrences by rule and severity; repeats of an existing alert count too.";
+    ASSETS_KNOWN: "mizuban_assets_known", Gauge, [],
+        "Hosts in the asset inventory.";
+    BASELINE_PROGRESS: "mizuban_baseline_learning_progress_ratio", Gauge, [],
+        "Baseline learning progress, 0 to 1, in packet time.";
+    BASELINE_MODE: "mizuban_baseline_mode", Gauge, ["mode"],
+        "Baseline mode: 1 for the current mode (off, learning, enforcing), 0 for the others.";
+    BUILD_INFO: "mizuban_build_info", Gauge, ["version"],
+        "Always 1; the version label names the running build.";
+    CAPTURE_BYTES: "mizuban_capture_bytes_total", Counter, ["source"],
+        "Bytes read from a capture source (wire length, link layer included).";
+    CAPTURE_PACKETS: "mizuban_capture_packets_total", Counter, ["source"],
+        "Packets read from a capture source.";
+    DROPS: "mizuban_drops_total", Counter, ["reason"],
+        "Packets, bytes or units dropped or left unparsed, by reason.";
+    EVENTS: "mizuban_events_total", Counter, ["protocol"],
+        "Protocol events emitted, by application protocol.";
+    FINDINGS_ACTIVE: "mizuban_findings_active", Gauge, ["rule"],
+        "Alerts currently held by the alert store (distinct de-duplication keys), by rule.";
+    FLOWS_ACTIVE: "mizuban_flows_active", Gauge, [],
+        "Flows currently in the flow tables.";
+    FLOWS_EVICTED: "mizuban_flows_evicted_total", Counter, [],
+        "Flows evicted from a full flow table before they ended.";
+    MODBUS_EXCEPTIONS: "mizuban_modbus_exceptions_total", Counter, ["function", "code"],
+        "Modbus exception responses by request function code and exception code.";
+    MODBUS_RESPONSE_TIME: "mizuban_modbus_response_time_seconds", Histogram, [],
+        "Time from a Modbus request to its response, in packet time.";
+    MODBUS_TRANSACTIONS: "mizuban_modbus_transactions_total", Counter, ["function"],
+        "Modbus transactions by request function code.";
+    QUEUE_CAPACITY: "mizuban_queue_capacity", Gauge, ["queue"],
+        "Capacity of a pipeline queue, in batches.";
+    QUEUE_DEPTH: "mizuban_queue_depth", Gauge, ["queue"],
+        "Batches waiting in a pipeline queue when last sampled.";
+    REASSEMBLY_BUFFERED: "mizuban_reassembly_buffered_bytes", Gauge, [],
+        "Out-of-order TCP bytes held for reassembly.";
+    REASSEMBLY_GAPS: "mizuban_reassembly_gaps_total", Counter, [],
+        "Holes in TCP streams: byte ranges never captured.";
+    TCP_ACKED: "mizuban_tcp_acked_bytes_total", Counter, [],
+        "TCP bytes acknowledged by receivers (denominator of capture loss).";
+    TCP_MISSED: "mizuban_tcp_missed_bytes_total", Counter, [],
+        "TCP bytes acknowledged but never captured (numerator of capture loss).";
+}
+
+/// The documented metric list as `(name, type, help)`.
+pub fn metric_docs() -> Vec<(&'static str, &'static str, &'static str)> {
+    METRIC_DOCS
+        .iter()
+        .map(|d| (d.name, d.kind.as_str(), d.help))
+        .collect()
+}
+
+/// Renders the metric list as the Markdown committed in `exporter/METRICS.md` (and
+/// pasted into the README).
+pub fn metric_docs_markdown() -> String {
+    let mut s = String::from(
+        "<!-- Generated by `UPDATE_METRICS_DOC=1 cargo test -p mizuban-exporter metrics_doc`; do not edit. -->\n\n\
+         | Metric | Type | Labels | Description |\n\
+         | --- | --- | --- | --- |\n",
+    );
+    for d in METRIC_DOCS {
+        let labels = d
+            .labels
+            .iter()
+            .map(|l| format!("`{l}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        s.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            d.name,
+            d.kind.as_str(),
+            labels,
+            d.help
+        ));
+    }
+    s.push_str(
+        "\nOn Linux the standard `process_*` metrics (CPU seconds, resident memory, open file \
+         descriptors, start time) are exported too. Histograms add `_bucket`, `_sum` and \
+         `_count` series.\n",
+    );
+    s
+}
+
+fn opts(d: &MetricDoc) -> Opts {
+    Opts::new(d.name, d.help)
+}
+
+fn register<C: Collector + Clone + 'static>(reg: &Registry, c: C) -> prometheus::Result<C> {
+    reg.register(Box::new(c.clone()))?;
+    Ok(c)
+}
+
+/// Raises a counter to `total`. Prometheus counters never go down, so a smaller total
+/// (a restarted pipeline counter) leaves the counter where it is.
+fn raise_to(c: &IntCounter, total: u64) {
+    let cur = c.get();
+    if total > cur {
+        c.inc_by(total - cur);
+    }
+}
+
+/// A labelled counter family with handles resolved once per key and a series cap.
+struct CounterFamily<K> {
+    vec: IntCounterVec,
+    handles: BTreeMap<K, IntCounter>,
+    overflow: Option<IntCounter>,
+    cap: usize,
+}
+
+impl<K: Ord + Clone> CounterFamily<K> {
+    fn new(reg: &Registry, d: &MetricDoc, cap: usize) -> prometheus::Result<Self> {
+        let vec = register(reg, IntCounterVec::new(opts(d), d.labels)?)?;
+        Ok(CounterFamily {
+            vec,
+            handles: BTreeMap::new(),
+            overflow: None,
+            cap,
+        })
+    }
+
+    /// Creates the series for `key` (at zero) if there is room, so `rate()` and
+    /// `increase()` see its first rise.
+    fn declare(&mut self, key: &K, labels: &[&str]) -> Option<&IntCounter> {
+        if !self.handles.contains_key(key) && self.handles.len() < self.cap {
+            let h = self.vec.with_label_values(labels);
+            self.handles.insert(key.clone(), h);
+        }
+        self.handles.get(key)
+    }
+
+    /// Sets every key's running total. Keys past the cap are summed into the overflow
+    /// series; the overflowed key set only grows, so that sum only grows too.
+    fn update<I, L>(&mut self, items: I, labels: L)
+    where
+        I: IntoIterator<Item = (K, u64)>,
+        L: Fn(&K) -> Vec<String>,
+    {
+        let mut overflow_total: Option<u64> = None;
+        for (key, total) in items {
+            let l = labels(&key);
+            let refs: Vec<&str> = l.iter().map(String::as_str).collect();
+            match self.declare(&key, &refs) {
+                Some(h) => raise_to(h, total),
+                None => overflow_total = Some(overflow_total.unwrap_or(0).saturating_add(total)),
+            }
+        }
+        if let Some(total) = overflow_total {
+            let n = self
+                .vec
+                .desc()
+                .first()
+                .map_or(1, |d| d.variable_labels.len());
+            let vec = &self.vec;
+            let h = self
+                .overflow
+                .get_or_insert_with(|| vec.with_label_values(&vec![OVERFLOW_LABEL; n]));
+            raise_to(h, total);
+        }
+    }
+}
+
+/// A labelled gauge family: keys absent from a snapshot are set to zero.
+struct GaugeFamily<K> {
+    vec: IntGaugeVec,
+    handles: BTreeMap<K, IntGauge>,
+    cap: usize,
+}
+
+impl<K: Ord + Clone> GaugeFamily<K> {
+    fn new(reg: &Registry, d: &MetricDoc, cap: usize) -> prometheus::Result<Self> {
+        let vec = register(reg, IntGaugeVec::new(opts(d), d.labels)?)?;
+        Ok(GaugeFamily {
+            vec,
+            handles: BTreeMap::new(),
+            cap,
+        })
+    }
+
+    /// Sets current levels. Keys past the cap are summed into an `other` series.
+    fn update<I, L>(&mut self, items: I, label: L)
+    where
+        I: IntoIterator<Item = (K, u64)>,
+        L: Fn(&K) -> String,
+    {
+        let mut seen = BTreeMap::new();
+        let mut overflow: u64 = 0;
+        for (key, value) in items {
+            if !self.handles.contains_key(&key) && self.handles.len() < self.cap {
+                let h = self.vec.with_label_values(&[label(&key).as_str()]);
+                self.handles.insert(key.clone(), h);
+            }
+            if self.handles.contains_key(&key) {
+                let v: &mut u64 = seen.entry(key).or_insert(0);
+                *v = v.saturating_add(value);
+            } else {
+                overflow = overflow.saturating_add(value);
+            }
+        }
+        for (key, h) in &self.handles {
+            let v = seen.get(key).copied().unwrap_or(0);
+            h.set(i64::try_from(v).unwrap_or(i64::MAX));
+        }
+        if overflow > 0 || self.handles.len() >= self.cap {
+            self.vec
+                .with_label_values(&[OVERFLOW_LABEL])
+                .set(i64::try_from(overflow).unwrap_or(i64::MAX));
+        }
+    }
+}
+
+fn set_gauge(g: &IntGauge, v: u64) {
+    g.set(i64::try_from(v).unwrap_or(i64::MAX));
+}
+
+/// Every mizuban metric, registered into one registry. Fields in alphabetical order.
+pub struct Metrics {
+    alerts: CounterFamily<(&'static str, Severity)>,
+    assets_known: IntGauge,
+    baseline_learning_progress: Gauge,
+    baseline_mode: Vec<(BaselineMode, IntGauge)>,
+    /// Set once at registration; kept so the struct names every metric it owns.
+    #[allow(dead_code)]
+    build_info: IntGaugeVec,
+    capture_bytes: CounterFamily<String>,
+    capture_packets: CounterFamily<String>,
+    drops: Vec<(DropReason, IntCounter)>,
+    events: CounterFamily<AppProtocol>,
+    findings_active: GaugeFamily<&'static str>,
+    flows_active: IntGauge,
+    flows_evicted: IntCounter,
+    modbus_exceptions: CounterFamily<(u8, u8)>,
+    modbus_response_time: FixedHistogram,
+    modbus_transactions: CounterFamily<u8>,
+    queue_capacity: GaugeFamily<QueueName>,
+    queue_depth: GaugeFamily<QueueName>,
+    reassembly_buffered_bytes: IntGauge,
+    reassembly_gaps: IntCounter,
+    tcp_acked_bytes: IntCounter,
+    tcp_missed_bytes: IntCounter,
+}
+
+impl Metrics {
+    /// Registers every metric in `reg` (plus the process collector on Linux). Fails if a
+    /// name is already registered there.
+    pub fn register(reg: &Registry) -> Result<Metrics, prometheus::Error> {
+        let build_info = register(reg, IntGaugeVec::new(opts(&BUILD_INFO), BUILD_INFO.labels)?)?;
+        build_info
+            .with_label_values(&[env!("CARGO_PKG_VERSION")])
+            .set(1);
+
+        let baseline_vec = register(
+            reg,
+            IntGaugeVec::new(opts(&BASELINE_MODE), BASELINE_MODE.labels)?,
+        )?;
+        let baseline_mode = BaselineMode::ALL
+            .iter()
+            .map(|m| (*m, baseline_vec.with_label_values(&[m.as_str()])))
+            .collect();
+
+        let drops_vec = register(reg, IntCounterVec::new(opts(&DROPS), DROPS.labels)?)?;
+        // Every reason exists from the start at 0, so rules see the first drop as a rise.
+        let drops = DropReason::ALL
+            .iter()
+            .map(|r| (*r, drops_vec.with_label_values(&[r.as_str()])))
+            .collect();
+
+        #[cfg(target_os = "linux")]
+        reg.register(Box::new(
+            prometheus::process_collector::ProcessCollector::for_self(),
+        ))?;
+
+        let metrics = Metrics {
+            alerts: CounterFamily::new(reg, &ALERTS, MAX_ALERT_SERIES)?,
+            assets_known: register(reg, IntGauge::with_opts(opts(&ASSETS_KNOWN))?)?,
+            baseline_learning_progress: register(reg, Gauge::with_opts(opts(&BASELINE_PROGRESS))?)?,
+            baseline_mode,
+            build_info,
+            capture_bytes: CounterFamily::new(reg, &CAPTURE_BYTES, MAX_SOURCE_SERIES)?,
+            capture_packets: CounterFamily::new(reg, &CAPTURE_PACKETS, MAX_SOURCE_SERIES)?,
+            drops,
+            events: CounterFamily::new(reg, &EVENTS, MAX_EVENT_SERIES)?,
+            findings_active: GaugeFamily::new(reg, &FINDINGS_ACTIVE, MAX_FINDING_SERIES)?,
+            flows_active: register(reg, IntGauge::with_opts(opts(&FLOWS_ACTIVE))?)?,
+            flows_evicted: register(reg, IntCounter::with_opts(opts(&FLOWS_EVICTED))?)?,
+            modbus_exceptions: CounterFamily::new(
+                reg,
+                &MODBUS_EXCEPTIONS,
+                MAX_MODBUS_EXCEPTION_SERIES,
+            )?,
+            modbus_response_time: register(
+                reg,
+                FixedHistogram::new(MODBUS_RESPONSE_TIME.name, MODBUS_RESPONSE_TIME.help)?,
+            )?,
+            modbus_transactions: CounterFamily::new(
+                reg,
+                &MODBUS_TRANSACTIONS,
+                MAX_MODBUS_FUNCTION_SERIES,
+            )?,
+            queue_capacity: GaugeFamily::new(reg, &QUEUE_CAPACITY, MAX_QUEUE_SERIES)?,
+            queue_depth: GaugeFamily::new(reg, &QUEUE_DEPTH, MAX_QUEUE_SERIES)?,
+            reassembly_buffered_bytes: register(
+                reg,
+                IntGauge::with_opts(opts(&REASSEMBLY_BUFFERED))?,
+            )?,
+            reassembly_gaps: register(reg, IntCounter::with_opts(opts(&REASSEMBLY_GAPS))?)?,
+            tcp_acked_bytes: register(reg, IntCounter::with_opts(opts(&TCP_ACKED))?)?,
+            tcp_missed_bytes: register(reg, IntCounter::with_opts(opts(&TCP_MISSED))?)?,
+        };
+        metrics.baseline_mode_set(BaselineMode::default());
+        Ok(metrics)
+    }
+
+    /// Creates the alert series of every known rule at zero, so that the first alert
+    /// of a rule is a rise Prometheus' `increase()` can see. Call once at startup with
+    /// detect's rule list.
+    pub fn declare_alert_rules(&mut self, rules: &[(&'static str, Severity)]) {
+        for (rule, sev) in rules {
+            self.alerts.declare(&(*rule, *sev), &[rule, sev.as_str()]);
+        }
+    }
+
+    fn baseline_mode_set(&self, mode: BaselineMode) {
+        for (m, g) in &self.baseline_mode {
+            g.set(i64::from(*m == mode));
+        }
+    }
+
+    /// Copies a snapshot in: counters rise to the snapshot's totals (never fall),
+    /// gauges take its levels.
+    pub fn update(&mut self, s: &MetricsSnapshot) {
+        self.alerts
+            .update(s.alerts.iter().map(|(k, v)| (*k, *v)), |(rule, sev)| {
+                vec![(*rule).to_owned(), sev.as_str().to_owned()]
+            });
+        set_gauge(&self.assets_known, s.assets_known);
+        self.baseline_learning_progress
+            .set(s.baseline_learning_progress.clamp(0.0, 1.0));
+        self.baseline_mode_set(s.baseline_mode);
+        self.capture_bytes.update(
+            s.sources.iter().map(|src| (src.name.clone(), src.bytes)),
+            |name| vec![name.clone()],
+        );
+        self.capture_packets.update(
+            s.sources.iter().map(|src| (src.name.clone(), src.packets)),
+            |name| vec![name.clone()],
+        );
+        for (reason, c) in &self.drops {
+            raise_to(c, s.drops.get(*reason));
+        }
+        self.events
+            .update(s.events.iter().map(|(k, v)| (*k, *v)), |p| {
+                vec![p.as_str().to_owned()]
+            });
+        self.findings_active
+            .update(s.findings_active.iter().map(|(k, v)| (*k, *v)), |rule| {
+                (*rule).to_owned()
+            });
+        set_gauge(&self.flows_active, s.flows_active);
+        raise_to(&self.flows_evicted, s.flows_evicted);
+        self.modbus_exceptions.update(
+            s.modbus.exceptions.iter().map(|(k, v)| (*k, *v)),
+            |(f, c)| vec![f.to_string(), c.to_string()],
+        );
+        self.modbus_response_time.set(&s.modbus.response_time);
+        self.modbus_transactions
+            .update(s.modbus.transactions.iter().map(|(k, v)| (*k, *v)), |f| {
+                vec![f.to_string()]
+            });
+        self.queue_capacity
+            .update(s.queues.iter().map(|q| (q.queue, q.capacity)), |q| {
+                q.label()
+            });
+        self.queue_depth
+            .update(s.queues.iter().map(|q| (q.queue, q.depth)), |q| q.label());
+        set_gauge(&self.reassembly_buffered_bytes, s.reassembly_buffered_bytes);
+        raise_to(&self.reassembly_gaps, s.reassembly_gaps);
+        raise_to(&self.tcp_acked_bytes, s.tcp_acked_bytes);
+        raise_to(&self.tcp_missed_bytes, s.tcp_missed_bytes);
+    }
+}

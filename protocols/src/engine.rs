@@ -1,13 +1,36 @@
 //! One worker's share of the packet path: flows, reassembly, identification, parsers.
-//! STUB: to be implemented (issue 2, points 3-4; parsers in their issues).
+//!
+//! Determinism: the pipeline shards packets by IP pair, so a flow always lands on the same
+//! engine, and merges events by [`Event::sort_key`]. For the merged output to be the same
+//! whatever the worker count, everything here depends only on the flow's own packets and
+//! on the ticks (which every engine receives at the same points of the run):
+//! - time is packet time; idle expiry happens only in [`Engine::tick`] and
+//!   [`Engine::finish`], where a flow expires when its own deadline has passed;
+//! - expired flows are closed in flow-key order;
+//! - events carry the sequence number of the packet or tick being processed, and `sub`
+//!   counts from 0 for each flow within that packet or tick.
+//!
+//! The one exception is eviction from a full table, which depends on what else the shard
+//! holds: the cap is per engine (`max_flows / shards`), and evictions are counted.
 
-use crate::event::{AppProtocol, Event};
-use crate::flow::{FlowConfig, ReassemblyConfig};
+use crate::event::{
+    AppProtocol, Arp, Event, EventKind, FlowEnd, FlowEndReason, FlowStart, FlowTuple, TcpState,
+};
+use crate::flow::orient;
+use crate::flow::reassembly::{Segment, StreamSink};
+use crate::flow::table::{PROTO_TCP, PROTO_UDP};
+use crate::flow::{Flow, FlowConfig, FlowId, FlowTable, ReassemblyConfig};
+use crate::identify::{self, AppParser, Ident};
 use crate::modbus::ModbusConfig;
-use mizuban_capture::defrag::DefragConfig;
-use mizuban_capture::{DropCounters, PacketMeta, Timestamp};
+use crate::parser::{Direction, ParseCtx};
+use mizuban_capture::defrag::{DefragConfig, Defragmenter};
+use mizuban_capture::{
+    ArpInfo, DropCounters, DropReason, FlowKey, IpInfo, Net, PacketInfo, PacketMeta, TcpInfo,
+    Timestamp, Transport,
+};
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
 
 /// The engine's sections of the config file.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -31,9 +54,14 @@ pub struct EngineStats {
     pub drops: DropCounters,
     /// Flows identified, by application protocol.
     pub protocols: BTreeMap<AppProtocol, u64>,
-    /// Out-of-order bytes held right now.
+    /// Out-of-order bytes held right now (with a per-segment overhead, as charged to the
+    /// caps).
     pub reassembly_buffered_bytes: u64,
     pub reassembly_gaps: u64,
+    /// TCP payload bytes seen again after delivery (retransmissions), dropped.
+    pub reassembly_duplicate_bytes: u64,
+    /// Out-of-order bytes overlapping bytes already buffered; the first copy was kept.
+    pub reassembly_overlap_bytes: u64,
     /// Bytes the peers acknowledged (denominator of the capture-loss estimate).
     pub acked_bytes: u64,
     /// Bytes acknowledged that the monitor never saw.
@@ -58,6 +86,12 @@ impl EngineStats {
             .reassembly_buffered_bytes
             .saturating_add(o.reassembly_buffered_bytes);
         self.reassembly_gaps = self.reassembly_gaps.saturating_add(o.reassembly_gaps);
+        self.reassembly_duplicate_bytes = self
+            .reassembly_duplicate_bytes
+            .saturating_add(o.reassembly_duplicate_bytes);
+        self.reassembly_overlap_bytes = self
+            .reassembly_overlap_bytes
+            .saturating_add(o.reassembly_overlap_bytes);
         self.acked_bytes = self.acked_bytes.saturating_add(o.acked_bytes);
         self.missed_bytes = self.missed_bytes.saturating_add(o.missed_bytes);
         self.events = self.events.saturating_add(o.events);
@@ -65,32 +99,633 @@ impl EngineStats {
     }
 }
 
+/// Where a packet or tick sits in the run: the envelope of the events it causes.
+#[derive(Copy, Clone, Debug)]
+struct Stamp {
+    ts: Timestamp,
+    seq: u64,
+    file: u16,
+    frame: u64,
+}
+
 pub struct Engine {
+    cfg: EngineConfig,
+    table: FlowTable,
+    defrag: Defragmenter,
+    /// Defragmenter drop counts already folded into `stats.drops`.
+    defrag_seen: DropCounters,
     stats: EngineStats,
+    /// No flow's deadline is earlier than this: ticks before it need not scan.
+    next_scan: Timestamp,
+    /// Reused buffers: a reassembled datagram, and flows expiring in a tick.
+    scratch: Vec<u8>,
+    expired: Vec<(FlowKey, FlowId)>,
 }
 
 impl Engine {
     /// `shards` is the worker count: table caps are split across them.
-    pub fn new(_cfg: &EngineConfig, _shards: usize) -> Engine {
+    pub fn new(cfg: &EngineConfig, shards: usize) -> Engine {
+        let cap = cfg.flows.max_flows.checked_div(shards.max(1)).unwrap_or(1);
         Engine {
+            cfg: cfg.clone(),
+            table: FlowTable::new(cap),
+            defrag: Defragmenter::new(&cfg.defrag),
+            defrag_seen: DropCounters::default(),
             stats: EngineStats::default(),
+            next_scan: Timestamp::MAX,
+            scratch: Vec::new(),
+            expired: Vec::new(),
         }
     }
 
     /// Processes one packet; `frame` is the captured frame `meta.info` describes.
-    pub fn process(&mut self, meta: &PacketMeta, _frame: &[u8], _out: &mut Vec<Event>) {
+    pub fn process(&mut self, meta: &PacketMeta, frame: &[u8], out: &mut Vec<Event>) {
         self.stats.packets = self.stats.packets.saturating_add(1);
         self.stats.bytes = self.stats.bytes.saturating_add(u64::from(meta.wire_len));
+        let stamp = Stamp {
+            ts: meta.ts,
+            seq: meta.seq,
+            file: meta.file,
+            frame: meta.frame,
+        };
+        match &meta.info.net {
+            Net::Arp(arp) => self.arp(stamp, &meta.info, arp, out),
+            Net::Ip(ip) if ip.fragment.is_some() => self.fragment(meta, stamp, ip, frame, out),
+            Net::Ip(ip) => {
+                let payload = payload_of(&meta.info, frame);
+                let wire = wire_payload_len(&meta.info, ip);
+                self.packet(stamp, meta, &meta.info, ip, payload, wire, out);
+            }
+            Net::None => {}
+        }
     }
 
     /// Packet time advanced to `now` (sent to every worker at the same point of the run,
     /// with sequence number `seq`): expire idle flows, fragments and transactions.
-    pub fn tick(&mut self, _now: Timestamp, _seq: u64, _out: &mut Vec<Event>) {}
+    pub fn tick(&mut self, now: Timestamp, seq: u64, out: &mut Vec<Event>) {
+        self.defrag.expire(now);
+        self.sync_defrag_drops();
+        let stamp = Stamp {
+            ts: now,
+            seq,
+            file: 0,
+            frame: 0,
+        };
+        if now >= self.next_scan {
+            self.expire(now, stamp, out);
+        }
+        let Engine { table, stats, .. } = self;
+        for (_, flow) in table.flows_mut() {
+            if flow.parser.is_none() {
+                continue;
+            }
+            let mut sub = 0;
+            let tuple = flow.tuple();
+            let mut ctx = ParseCtx::new(
+                stamp.ts,
+                stamp.seq,
+                stamp.file,
+                stamp.frame,
+                tuple,
+                stats,
+                out,
+                &mut sub,
+            );
+            flow.parser.on_tick(&mut ctx, flow.key.proto == PROTO_TCP);
+        }
+    }
 
     /// End of input: flush every flow and pending transaction.
-    pub fn finish(&mut self, _now: Timestamp, _seq: u64, _out: &mut Vec<Event>) {}
+    pub fn finish(&mut self, now: Timestamp, seq: u64, out: &mut Vec<Event>) {
+        let stamp = Stamp {
+            ts: now,
+            seq,
+            file: 0,
+            frame: 0,
+        };
+        let mut all: Vec<(FlowKey, FlowId)> = self
+            .table
+            .ids()
+            .filter_map(|id| self.table.get(id).map(|f| (f.key, id)))
+            .collect();
+        all.sort_unstable();
+        for (_, id) in all {
+            if let Some(flow) = self.table.remove(id) {
+                let mut sub = 0;
+                self.end_flow(flow, FlowEndReason::EndOfCapture, stamp, &mut sub, out);
+            }
+        }
+        self.next_scan = Timestamp::MAX;
+    }
 
     pub fn stats(&self) -> &EngineStats {
         &self.stats
     }
+
+    /// Flows held right now.
+    pub fn flow_count(&self) -> usize {
+        self.table.len()
+    }
+
+    /// Closes every flow whose deadline is at or before `now`, in key order.
+    fn expire(&mut self, now: Timestamp, stamp: Stamp, out: &mut Vec<Event>) {
+        let mut next = Timestamp::MAX;
+        let mut expired = std::mem::take(&mut self.expired);
+        expired.clear();
+        for (id, flow) in self.table.flows_mut() {
+            let deadline = self.cfg.flows.deadline_of(flow);
+            if deadline <= now {
+                expired.push((flow.key, id));
+            } else {
+                next = next.min(deadline);
+            }
+        }
+        self.next_scan = next;
+        expired.sort_unstable();
+        for (_, id) in &expired {
+            if let Some(flow) = self.table.remove(*id) {
+                let reason = match flow.tcp_state {
+                    TcpState::Closed | TcpState::Reset => FlowEndReason::Closed,
+                    _ => FlowEndReason::Idle,
+                };
+                let mut sub = 0;
+                self.end_flow(flow, reason, stamp, &mut sub, out);
+            }
+        }
+        self.expired = expired;
+    }
+
+    fn arp(&mut self, stamp: Stamp, info: &PacketInfo, arp: &ArpInfo, out: &mut Vec<Event>) {
+        let tuple = FlowTuple {
+            client: SocketAddr::new(IpAddr::V4(arp.sender_ip), 0),
+            server: SocketAddr::new(IpAddr::V4(arp.target_ip), 0),
+            proto: 0,
+            vlan: info.vlan,
+        };
+        let mut sub = 0;
+        let mut ctx = ParseCtx::new(
+            stamp.ts,
+            stamp.seq,
+            stamp.file,
+            stamp.frame,
+            tuple,
+            &mut self.stats,
+            out,
+            &mut sub,
+        );
+        ctx.emit(EventKind::Arp(Arp {
+            operation: arp.operation,
+            sender_mac: arp.sender_mac,
+            sender_ip: arp.sender_ip,
+            target_ip: arp.target_ip,
+        }));
+    }
+
+    /// Feeds an IPv4 fragment to the defragmenter; a completed datagram is processed
+    /// as a packet of its own, stamped with the frame that completed it.
+    fn fragment(
+        &mut self,
+        meta: &PacketMeta,
+        stamp: Stamp,
+        ip: &IpInfo,
+        frame: &[u8],
+        out: &mut Vec<Event>,
+    ) {
+        let transport = match self.defrag.push(meta.ts, &meta.info, frame) {
+            Some(r) => {
+                self.scratch.clear();
+                self.scratch.extend_from_slice(r.payload);
+                Some(r.transport)
+            }
+            None => None,
+        };
+        self.sync_defrag_drops();
+        let Some(transport) = transport else {
+            return;
+        };
+        let mut info = meta.info;
+        info.transport = transport;
+        let mut ip = *ip;
+        ip.fragment = None;
+        info.net = Net::Ip(ip);
+        let payload = std::mem::take(&mut self.scratch);
+        let wire = u32::try_from(payload.len()).unwrap_or(u32::MAX);
+        info.payload_offset = 0;
+        info.payload_len = wire;
+        self.packet(stamp, meta, &info, &ip, &payload, wire, out);
+        self.scratch = payload;
+    }
+
+    fn sync_defrag_drops(&mut self) {
+        let now = self.defrag.drops();
+        for (reason, n) in now.iter() {
+            let delta = n.saturating_sub(self.defrag_seen.get(reason));
+            if delta > 0 {
+                self.stats.drops.add(reason, delta);
+                self.defrag_seen.add(reason, delta);
+            }
+        }
+    }
+
+    /// One IP packet (or reassembled datagram) with its transport payload.
+    #[allow(clippy::too_many_arguments)]
+    fn packet(
+        &mut self,
+        stamp: Stamp,
+        meta: &PacketMeta,
+        info: &PacketInfo,
+        ip: &IpInfo,
+        payload: &[u8],
+        wire_payload: u32,
+        out: &mut Vec<Event>,
+    ) {
+        if matches!(ip.proto, PROTO_TCP | PROTO_UDP) && info.transport == Transport::None {
+            // The transport header was cut off or malformed: the decoder counted it, and
+            // without ports there is no flow to put it in.
+            return;
+        }
+        let (sp, dp) = info.transport.ports();
+        let (key, src_is_lo) = FlowKey::new((ip.src, sp), (ip.dst, dp), ip.proto, info.vlan);
+        let mut sub = 0u32;
+        let id = match self.table.find(&key) {
+            Some(id) if self.is_reused(id, info) => {
+                // A new connection on the 4-tuple of a closed one (RFC 9293 section
+                // 3.10.7.4 TIME-WAIT reuse): end the old flow first.
+                if let Some(old) = self.table.remove(id) {
+                    self.end_flow(old, FlowEndReason::Closed, stamp, &mut sub, out);
+                }
+                self.create(stamp, info, key, src_is_lo, &mut sub, out)
+            }
+            Some(id) => Some(id),
+            None => self.create(stamp, info, key, src_is_lo, &mut sub, out),
+        };
+        let Some(id) = id else {
+            return;
+        };
+        self.table.touch(id);
+        let Engine {
+            table,
+            stats,
+            cfg,
+            next_scan,
+            ..
+        } = self;
+        let Some(flow) = table.get_mut(id) else {
+            return;
+        };
+        let dir = flow.direction(src_is_lo);
+        let side = dir.index();
+        if flow.last_seen < stamp.ts {
+            flow.last_seen = stamp.ts;
+        }
+        if let Some(s) = flow.stats.get_mut(side) {
+            s.packets = s.packets.saturating_add(1);
+            s.bytes = s.bytes.saturating_add(u64::from(meta.wire_len));
+            s.payload_bytes = s.payload_bytes.saturating_add(u64::from(wire_payload));
+        }
+        learn_macs(flow, dir, info);
+        let mut pkt = PacketCtx {
+            stamp,
+            cfg,
+            events: out,
+            sub: &mut sub,
+            tuple: flow.tuple(),
+            server_port: flow.server_port(),
+            proto: flow.key.proto,
+            dir,
+        };
+        match info.transport {
+            Transport::Tcp(t) => {
+                let missing =
+                    wire_payload.saturating_sub(u32::try_from(payload.len()).unwrap_or(0));
+                tcp_packet(flow, stats, &mut pkt, &t, payload, missing);
+            }
+            _ if !payload.is_empty() => {
+                let server_port = pkt.server_port;
+                let mut ctx = pkt.ctx(stats, stamp.frame);
+                if flow.ident.probing() {
+                    identify::on_payload(
+                        &mut flow.ident,
+                        &mut flow.parser,
+                        &mut ctx,
+                        cfg,
+                        flow.key.proto,
+                        server_port,
+                        dir,
+                        payload,
+                    );
+                }
+                flow.parser.on_datagram(&mut ctx, dir, payload);
+            }
+            _ => {}
+        }
+        let deadline = cfg.flows.deadline_of(flow);
+        if deadline < *next_scan {
+            *next_scan = deadline;
+        }
+    }
+
+    /// Whether `info` (a bare SYN) opens a new connection on a closed flow's tuple.
+    fn is_reused(&self, id: FlowId, info: &PacketInfo) -> bool {
+        let Transport::Tcp(t) = info.transport else {
+            return false;
+        };
+        orient::is_bare_syn(t.flags)
+            && self
+                .table
+                .get(id)
+                .is_some_and(|f| matches!(f.tcp_state, TcpState::Closed | TcpState::Reset))
+    }
+
+    /// Creates the flow of a packet, evicting the least recently seen flow when full.
+    fn create(
+        &mut self,
+        stamp: Stamp,
+        info: &PacketInfo,
+        key: FlowKey,
+        src_is_lo: bool,
+        sub: &mut u32,
+        out: &mut Vec<Event>,
+    ) -> Option<FlowId> {
+        if self.table.is_full() {
+            let victim = self.table.lru().and_then(|id| self.table.remove(id));
+            if let Some(victim) = victim {
+                self.stats.flows_evicted = self.stats.flows_evicted.saturating_add(1);
+                self.stats.drops.inc(DropReason::FlowTableFull);
+                let mut vsub = 0;
+                self.end_flow(victim, FlowEndReason::Evicted, stamp, &mut vsub, out);
+            }
+        }
+        let (src_client, syn) = orient::source_is_client(info);
+        let client_is_lo = src_client == src_is_lo;
+        let mut flow = Flow::new(key, client_is_lo, stamp.ts);
+        flow.syn = syn;
+        if let Transport::Tcp(t) = info.transport {
+            flow.tcp_state = if orient::is_bare_syn(t.flags) {
+                TcpState::SynSent
+            } else if orient::is_syn_ack(t.flags) {
+                TcpState::SynReceived
+            } else {
+                TcpState::Midstream
+            };
+        }
+        let (src_mac, dst_mac) = (info.src_mac, info.dst_mac);
+        let (client_mac, server_mac) = if src_client {
+            (src_mac, dst_mac)
+        } else {
+            (dst_mac, src_mac)
+        };
+        flow.macs = [client_mac, server_mac];
+        let tuple = flow.tuple();
+        let (server_port, client_port) = (flow.server_port(), flow.client_port());
+        let mut ctx = ParseCtx::new(
+            stamp.ts,
+            stamp.seq,
+            stamp.file,
+            stamp.frame,
+            tuple,
+            &mut self.stats,
+            out,
+            sub,
+        );
+        ctx.emit(EventKind::FlowStart(FlowStart {
+            client_mac,
+            server_mac,
+            syn,
+        }));
+        identify::on_flow_start(
+            &mut flow.ident,
+            &mut flow.parser,
+            &mut ctx,
+            &self.cfg,
+            key.proto,
+            server_port,
+            client_port,
+        );
+        let id = self.table.insert(flow)?;
+        self.stats.flows_created = self.stats.flows_created.saturating_add(1);
+        self.stats.flows_active = self.stats.flows_active.saturating_add(1);
+        Some(id)
+    }
+
+    /// Flushes a flow removed from the table and emits its record.
+    fn end_flow(
+        &mut self,
+        mut flow: Flow,
+        reason: FlowEndReason,
+        stamp: Stamp,
+        sub: &mut u32,
+        out: &mut Vec<Event>,
+    ) {
+        let stream = flow.key.proto == PROTO_TCP;
+        let mut pkt = PacketCtx {
+            stamp,
+            cfg: &self.cfg,
+            events: out,
+            sub,
+            tuple: flow.tuple(),
+            server_port: flow.server_port(),
+            proto: flow.key.proto,
+            dir: Direction::ToServer,
+        };
+        if stream {
+            for dir in [Direction::ToServer, Direction::ToClient] {
+                pkt.dir = dir;
+                let Flow {
+                    tcp, ident, parser, ..
+                } = &mut flow;
+                if let Some(half) = tcp.half.get_mut(dir.index()) {
+                    let mut sink = FlowSink {
+                        pkt: &mut pkt,
+                        ident,
+                        parser,
+                    };
+                    half.flush(&mut self.stats, &mut sink);
+                    half.release(&mut self.stats);
+                }
+            }
+        }
+        let mut ctx = pkt.ctx(&mut self.stats, stamp.frame);
+        flow.parser.on_close(&mut ctx, stream);
+        let [to_server, to_client] = flow.stats;
+        ctx.emit(EventKind::FlowEnd(FlowEnd {
+            first_seen: flow.first_seen,
+            last_seen: flow.last_seen,
+            reason,
+            tcp_state: flow.tcp_state,
+            app: flow.app(),
+            to_server,
+            to_client,
+            missed_bytes: flow.missed_bytes(),
+            client_mac: flow.macs[0],
+            server_mac: flow.macs[1],
+        }));
+        self.stats.flows_active = self.stats.flows_active.saturating_sub(1);
+    }
+}
+
+/// What the event-emitting code of one packet (or tick) for one flow needs.
+struct PacketCtx<'a> {
+    stamp: Stamp,
+    cfg: &'a EngineConfig,
+    events: &'a mut Vec<Event>,
+    sub: &'a mut u32,
+    tuple: FlowTuple,
+    server_port: u16,
+    proto: u8,
+    dir: Direction,
+}
+
+impl PacketCtx<'_> {
+    fn ctx<'c>(&'c mut self, stats: &'c mut EngineStats, frame: u64) -> ParseCtx<'c> {
+        ParseCtx::new(
+            self.stamp.ts,
+            self.stamp.seq,
+            self.stamp.file,
+            frame,
+            self.tuple,
+            stats,
+            self.events,
+            self.sub,
+        )
+    }
+}
+
+/// Reassembled bytes of one direction, on their way to identification and the parser.
+struct FlowSink<'p, 'a> {
+    pkt: &'p mut PacketCtx<'a>,
+    ident: &'p mut Ident,
+    parser: &'p mut AppParser,
+}
+
+impl StreamSink for FlowSink<'_, '_> {
+    #[inline]
+    fn data(&mut self, stats: &mut EngineStats, frame: u64, data: &[u8]) {
+        let dir = self.pkt.dir;
+        let (cfg, proto, server_port) = (self.pkt.cfg, self.pkt.proto, self.pkt.server_port);
+        let mut ctx = self.pkt.ctx(stats, frame);
+        if self.ident.probing() {
+            identify::on_payload(
+                self.ident,
+                self.parser,
+                &mut ctx,
+                cfg,
+                proto,
+                server_port,
+                dir,
+                data,
+            );
+        }
+        self.parser.on_data(&mut ctx, dir, data);
+    }
+
+    fn gap(&mut self, stats: &mut EngineStats, len: u64) {
+        let dir = self.pkt.dir;
+        let frame = self.pkt.stamp.frame;
+        let mut ctx = self.pkt.ctx(stats, frame);
+        self.parser.on_gap(&mut ctx, dir, len);
+    }
+}
+
+/// TCP: connection state, acknowledgements, then the segment's bytes.
+fn tcp_packet(
+    flow: &mut Flow,
+    stats: &mut EngineStats,
+    pkt: &mut PacketCtx<'_>,
+    t: &TcpInfo,
+    payload: &[u8],
+    missing_tail: u32,
+) {
+    let dir = pkt.dir;
+    let flags = t.flags;
+    flow.tcp_state = match (flow.tcp_state, dir) {
+        (_, _) if flags.rst() => TcpState::Reset,
+        (TcpState::SynSent, Direction::ToClient) if flags.syn() && flags.ack() => {
+            TcpState::SynReceived
+        }
+        (TcpState::SynReceived, Direction::ToServer) if flags.ack() && !flags.syn() => {
+            TcpState::Established
+        }
+        (TcpState::SynSent | TcpState::SynReceived, _) if !payload.is_empty() => {
+            TcpState::Established
+        }
+        (s, _) => s,
+    };
+    let rev = dir.reverse();
+    let Flow {
+        tcp, ident, parser, ..
+    } = flow;
+    let cfg = pkt.cfg;
+    if flags.ack() {
+        // The acknowledgement is about the other direction's bytes.
+        pkt.dir = rev;
+        if let Some(half) = tcp.half.get_mut(rev.index()) {
+            let mut sink = FlowSink {
+                pkt: &mut *pkt,
+                ident: &mut *ident,
+                parser: &mut *parser,
+            };
+            half.on_peer_ack(stats, t.ack, &mut sink);
+        }
+        pkt.dir = dir;
+    }
+    if !flags.rst() {
+        let seg = Segment {
+            seq: t.seq,
+            syn: flags.syn(),
+            fin: flags.fin(),
+            data: payload,
+            missing_tail,
+            frame: pkt.stamp.frame,
+        };
+        if let Some(half) = tcp.half.get_mut(dir.index()) {
+            let mut sink = FlowSink {
+                pkt: &mut *pkt,
+                ident: &mut *ident,
+                parser: &mut *parser,
+            };
+            half.on_segment(&cfg.reassembly, stats, &seg, &mut sink);
+        }
+    }
+    let [a, b] = &tcp.half;
+    if flow.tcp_state != TcpState::Reset && a.fin_seen() && b.fin_seen() {
+        flow.tcp_state = TcpState::Closed;
+    }
+}
+
+/// Records each side's MAC the first time it is seen.
+fn learn_macs(flow: &mut Flow, dir: Direction, info: &PacketInfo) {
+    let (sender, receiver) = match dir {
+        Direction::ToServer => (0, 1),
+        Direction::ToClient => (1, 0),
+    };
+    for (side, mac) in [(sender, info.src_mac), (receiver, info.dst_mac)] {
+        if let Some(m) = flow.macs.get_mut(side)
+            && m.is_none()
+        {
+            *m = mac;
+        }
+    }
+}
+
+/// The captured transport payload, clipped to what the IP header says it holds (so
+/// Ethernet padding is never taken for payload).
+fn payload_of<'f>(info: &PacketInfo, frame: &'f [u8]) -> &'f [u8] {
+    let start = usize::try_from(info.payload_offset).unwrap_or(usize::MAX);
+    let len = usize::try_from(info.payload_len).unwrap_or(0);
+    let wire = info.ip().map_or(len, |ip| {
+        usize::try_from(wire_payload_len(info, ip)).unwrap_or(len)
+    });
+    let end = start.saturating_add(len.min(wire));
+    frame.get(start..end.min(frame.len())).unwrap_or_default()
+}
+
+/// Transport payload length on the wire: the IP payload length minus the transport
+/// header (the bytes between the IP payload and the transport payload).
+fn wire_payload_len(info: &PacketInfo, ip: &IpInfo) -> u32 {
+    if info.payload_offset < ip.payload_offset {
+        return info.payload_len;
+    }
+    let header = info.payload_offset.saturating_sub(ip.payload_offset);
+    ip.payload_len.saturating_sub(header)
 }

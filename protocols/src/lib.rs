@@ -6,12 +6,15 @@
 //! `mizuban-detect` decides what is suspicious.
 
 pub mod auth;
+pub(crate) mod common;
 pub mod dhcp;
 pub mod dns;
 pub mod engine;
 pub mod event;
 pub mod flow;
 pub mod http;
+pub mod ics;
+pub mod identify;
 pub mod modbus;
 pub mod parser;
 pub mod remote;

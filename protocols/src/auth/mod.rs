@@ -1,5 +1,10 @@
-//! Logins seen in cleartext or failing: Telnet, FTP, HTTP Basic, SMB2. STUB (issue 4).
-//! Passwords are never stored: parsers skip them.
+//! Logins seen in cleartext or failing: Telnet (`remote::telnet`), FTP (`ftp`), HTTP
+//! Basic and 401 (`http`), SMB2 SESSION_SETUP (`smb`). Passwords are never stored:
+//! parsers skip them (FTP `PASS` is not read, Telnet input after a password prompt is
+//! discarded, the decoded Basic credential is wiped after the user name is copied).
+
+pub mod ftp;
+pub mod smb;
 
 use crate::event::AppProtocol;
 use serde::Serialize;

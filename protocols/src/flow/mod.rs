@@ -1,7 +1,8 @@
-//! Flow table and TCP stream reassembly. STUB: to be implemented (issue 2, points 3-4).
+//! Flow table, flow orientation and TCP stream reassembly.
 
+pub mod orient;
 pub mod reassembly;
 pub mod table;
 
-pub use reassembly::ReassemblyConfig;
-pub use table::FlowConfig;
+pub use reassembly::{HalfStream, ReassemblyConfig, Segment, StreamSink};
+pub use table::{Flow, FlowConfig, FlowId, FlowTable};

@@ -21,7 +21,8 @@ pub enum FunctionClass {
 }
 
 /// Values written by a write request, capped at [`WrittenValues::MAX`] items; `total`
-/// says how many the request carried.
+/// says how many the request declared (its quantity field; 5, 6: 1; 22: 2). 5: the coil (0/1); 6: the register; 15: coil
+/// states; 16, 23: registers; 22: and-mask then or-mask.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct WrittenValues {
     /// Register values (16-bit) or coil states (0/1).
@@ -59,8 +60,15 @@ pub struct Transaction {
     /// Sub-function (8) or MEI type (43).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subfunction: Option<u16>,
+    /// Starting address; for 23 the read address (the write address is
+    /// `write_address`). From the response's echo when the request was not seen.
     pub address: Option<u16>,
+    /// Coils or registers addressed; 1 for the single-item writes 5, 6 and 22; for 23
+    /// the read quantity; for 24 the FIFO count of the response.
     pub quantity: Option<u16>,
+    /// Write starting address of Read/Write Multiple Registers (23).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_address: Option<u16>,
     pub exception: Option<u8>,
     pub response_time_us: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]

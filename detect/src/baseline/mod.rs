@@ -1,0 +1,610 @@
+//! Baseline: learn what is normal on a control network, then report what is new.
+//!
+//! Two modes. While learning (for [`BaselineConfig::learn_secs`] of packet time from
+//! the first event, or until [`Baseline::finish_learning`]) every fact an event proves
+//! (see [`observe`]) is recorded in a bounded [`Model`]. While enforcing, a fact
+//! missing from the model raises a [`Finding`] each time it is seen (the alert store
+//! de-duplicates and counts); nothing is added until an operator approves it
+//! ([`Baseline::approve_alert`], [`Baseline::approve_host`]). This is Zeek's
+//! known-hosts pattern (zeek/zeek `scripts/policy/protocols/conn/known-hosts.zeek`)
+//! with a frozen set instead of first-insertion alerts, so an unsanctioned change keeps
+//! alerting until someone accepts it.
+//!
+//! Scope: hosts, bindings, ICS roles and services only for internal addresses; a
+//! conversation only when both ends are internal (traffic crossing the boundary is the
+//! closed-network rules' business); a Modbus pair when the server is internal.
+
+pub mod config;
+pub mod model;
+pub mod observe;
+pub mod rules;
+pub mod show;
+pub mod tracker;
+pub mod types;
+
+pub use config::BaselineConfig;
+pub use model::{Diff, FullCounters, Model, diff};
+pub use tracker::{AssetTracker, SharedTracker};
+pub use types::{Item, Mac};
+
+use crate::alert::Finding;
+use mizuban_capture::{DropCounters, DropReason, Timestamp};
+use mizuban_protocols::Event;
+use model::{Caps, Insert};
+use observe::{Obs, is_host_addr, observe};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use types::{ByteSet, IcsUse, Pair, Service, transport_label};
+
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    #[default]
+    Learning,
+    Enforcing,
+}
+
+/// A finding raised while enforcing, kept so an operator can list and approve it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pending {
+    pub rule: String,
+    pub key: String,
+    pub message: String,
+    pub first_seen_ns: i64,
+    pub last_seen_ns: i64,
+    pub count: u64,
+    /// Modbus client and writer findings: the function codes, unit ids and writes
+    /// they covered, accepted with them (no second round of findings after approval).
+    #[serde(default, skip_serializing_if = "ByteSet::is_empty")]
+    pub functions: ByteSet,
+    #[serde(default, skip_serializing_if = "ByteSet::is_empty")]
+    pub unit_ids: ByteSet,
+    #[serde(default)]
+    pub wrote: bool,
+}
+
+impl Pending {
+    fn absorb(&mut self, r: &Raised) {
+        if let Some(f) = r.function {
+            self.functions.insert(f);
+        }
+        if let Some(u) = r.unit_id {
+            self.unit_ids.insert(u);
+        }
+        self.wrote |= r.wrote;
+    }
+}
+
+/// Everything a baseline saves: mode, learning window, facts, pending findings.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BaselineState {
+    pub mode: Mode,
+    /// Packet time of the first event learned from (ns since the epoch).
+    pub learn_started_ns: Option<i64>,
+    /// Packet time learning ended (or will end, while learning with a span).
+    pub learn_until_ns: Option<i64>,
+    pub model: Model,
+    /// By finding id (`rule:key`), at most `max_pending`.
+    pub pending: BTreeMap<String, Pending>,
+    /// Items dropped because a set was full, by set.
+    pub full: FullCounters,
+}
+
+/// Why an approval failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApproveError {
+    #[error(
+        "{0:?} is not a pending baseline finding (expected an alert id, or rule:key, e.g. new_host:10.0.0.5)"
+    )]
+    BadId(String),
+    #[error("rule {0:?} is not a baseline rule")]
+    NotBaselineRule(String),
+}
+
+/// The baseline engine: config, state, and the internal-address test.
+pub struct Baseline {
+    cfg: BaselineConfig,
+    caps: Caps,
+    state: BaselineState,
+    scratch: Vec<Obs>,
+}
+
+/// Default internal ranges when no policy is configured: RFC 1918, RFC 6598 shared
+/// space, link-local (RFC 3927, RFC 4291) and IPv6 unique-local (RFC 4193).
+pub fn default_is_internal(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            v4.is_private() || v4.is_link_local() || (a == 100 && (64..128).contains(&b))
+        }
+        IpAddr::V6(v6) => {
+            let s = v6.segments()[0];
+            (s & 0xfe00) == 0xfc00 || (s & 0xffc0) == 0xfe80
+        }
+    }
+}
+
+/// The id the alert store gives the alert of a finding (`crate::store`).
+pub fn store_alert_id(rule: &str, key: &str) -> String {
+    format!("{rule}-{:016x}", crate::store::key_hash(rule, key))
+}
+
+/// The id an operator approves a finding by: `rule:key`.
+pub fn finding_id(rule: &str, key: &str) -> String {
+    format!("{rule}:{key}")
+}
+
+impl Baseline {
+    /// A fresh baseline, learning.
+    pub fn new(cfg: BaselineConfig) -> Baseline {
+        Baseline::from_state(cfg, BaselineState::default())
+    }
+
+    /// Resumes from saved state (its mode and learning window are kept).
+    pub fn from_state(cfg: BaselineConfig, state: BaselineState) -> Baseline {
+        Baseline {
+            caps: Caps::from_config(&cfg),
+            cfg,
+            state,
+            scratch: Vec::new(),
+        }
+    }
+
+    pub fn state(&self) -> &BaselineState {
+        &self.state
+    }
+
+    pub fn into_state(self) -> BaselineState {
+        self.state
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.state.mode
+    }
+
+    pub fn model(&self) -> &Model {
+        &self.state.model
+    }
+
+    /// Ends learning now (`at` = packet time of the last event learned from).
+    pub fn finish_learning(&mut self, at: Timestamp) {
+        if self.state.mode == Mode::Learning {
+            self.state.mode = Mode::Enforcing;
+            self.state.learn_until_ns = Some(at.as_nanos());
+        }
+    }
+
+    /// Items dropped because a set was full, as a drop counter.
+    pub fn drops(&self) -> DropCounters {
+        let mut d = DropCounters::default();
+        d.add(DropReason::InventoryFull, self.state.full.total());
+        d
+    }
+
+    /// One event in; findings out while enforcing.
+    pub fn on_event(
+        &mut self,
+        ev: &Event,
+        is_internal: &dyn Fn(IpAddr) -> bool,
+        out: &mut Vec<Finding>,
+    ) {
+        if !self.cfg.enabled {
+            return;
+        }
+        self.advance_clock(ev.ts);
+        let mut obs = std::mem::take(&mut self.scratch);
+        obs.clear();
+        observe(ev, &mut obs);
+        for o in &obs {
+            match self.state.mode {
+                Mode::Learning => self.learn(o, is_internal),
+                Mode::Enforcing => self.enforce(o, ev.ts, is_internal, out),
+            }
+        }
+        self.scratch = obs;
+    }
+
+    fn advance_clock(&mut self, ts: Timestamp) {
+        if self.state.learn_started_ns.is_none() {
+            self.state.learn_started_ns = Some(ts.as_nanos());
+            if self.state.mode == Mode::Learning {
+                self.state.learn_until_ns = self
+                    .cfg
+                    .learn_span()
+                    .map(|d| ts.saturating_add(d).as_nanos());
+            }
+        }
+        if self.state.mode == Mode::Learning
+            && self
+                .state
+                .learn_until_ns
+                .is_some_and(|until| ts.as_nanos() >= until)
+        {
+            self.state.mode = Mode::Enforcing;
+        }
+    }
+
+    fn learn(&mut self, o: &Obs, internal: &dyn Fn(IpAddr) -> bool) {
+        let (m, caps, full) = (&mut self.state.model, &self.caps, &mut self.state.full);
+        match o {
+            Obs::Host { ip, mac } => {
+                if !(is_host_addr(*ip) && internal(*ip)) {
+                    return;
+                }
+                if m.add_host(*ip, caps, full) == Insert::Full {
+                    return;
+                }
+                if let Some(mac) = mac {
+                    m.add_mac(*mac, caps, full);
+                    m.add_binding(*ip, *mac, full);
+                }
+            }
+            Obs::MacOnly(mac) => {
+                m.add_mac(*mac, caps, full);
+            }
+            Obs::Conversation(c) => {
+                if in_scope_pair(c.a, c.b, internal) {
+                    m.add_conversation(*c, caps, full);
+                }
+            }
+            Obs::Service(s) => {
+                if is_host_addr(s.server) && internal(s.server) {
+                    m.add_service(*s, caps, full);
+                }
+            }
+            Obs::Ics {
+                host,
+                protocol,
+                role,
+            } => {
+                if is_host_addr(*host) && internal(*host) {
+                    let u = IcsUse {
+                        host: *host,
+                        protocol: protocol.as_str().to_string(),
+                        role: *role,
+                    };
+                    m.add_ics(u, caps, full);
+                }
+            }
+            Obs::Modbus {
+                pair,
+                write,
+                function,
+                unit_id,
+            } => {
+                if !(is_host_addr(pair.server) && internal(pair.server)) {
+                    return;
+                }
+                if let Some(prof) = m.pair_mut(*pair, caps, full) {
+                    prof.wrote |= *write;
+                    prof.functions.insert(*function);
+                    prof.unit_ids.insert(*unit_id);
+                }
+            }
+        }
+    }
+
+    fn enforce(
+        &mut self,
+        o: &Obs,
+        ts: Timestamp,
+        internal: &dyn Fn(IpAddr) -> bool,
+        out: &mut Vec<Finding>,
+    ) {
+        let m = &self.state.model;
+        let mut found: Vec<Raised> = Vec::new();
+        match o {
+            Obs::Host { ip, mac } => {
+                if !(is_host_addr(*ip) && internal(*ip)) {
+                    return;
+                }
+                if !m.hosts.contains(ip) {
+                    let via = mac.map(|m| format!(" (MAC {m})")).unwrap_or_default();
+                    found.push(raised(
+                        rules::NEW_HOST,
+                        ip.to_string(),
+                        Some(*ip),
+                        None,
+                        format!("new host {ip}{via} not in the baseline"),
+                    ));
+                } else if let Some(mac) = mac {
+                    let known = m.bindings.get(ip);
+                    if known.is_some_and(|set| !set.is_empty() && !set.contains(mac)) {
+                        let was: Vec<String> = known
+                            .map(|s| s.iter().map(|m| m.to_string()).collect())
+                            .unwrap_or_default();
+                        found.push(raised(
+                            rules::IP_MAC_CHANGE,
+                            format!("{ip}|{mac}"),
+                            Some(*ip),
+                            None,
+                            format!("{ip} seen with MAC {mac}; baseline has {}", was.join(", ")),
+                        ));
+                    }
+                }
+            }
+            Obs::MacOnly(mac) => {
+                if !m.macs.contains(mac) {
+                    found.push(raised(
+                        rules::NEW_HOST,
+                        format!("mac|{mac}"),
+                        None,
+                        None,
+                        format!("new MAC address {mac} not in the baseline"),
+                    ));
+                }
+            }
+            Obs::Conversation(c) => {
+                if in_scope_pair(c.a, c.b, internal) && !m.conversations.contains(c) {
+                    let t = transport_label(c.transport);
+                    found.push(raised(
+                        rules::NEW_CONVERSATION,
+                        format!("{}|{}|{t}", c.a, c.b),
+                        Some(c.a),
+                        Some(c.b),
+                        format!("new conversation {} <-> {} over {t}", c.a, c.b),
+                    ));
+                }
+            }
+            Obs::Service(s) => {
+                if is_host_addr(s.server) && internal(s.server) && !m.services.contains(s) {
+                    found.push(service_finding(s));
+                }
+            }
+            Obs::Ics {
+                host,
+                protocol,
+                role,
+            } => {
+                if is_host_addr(*host) && internal(*host) {
+                    let name = protocol.as_str();
+                    let probe = IcsUse {
+                        host: *host,
+                        protocol: name.to_string(),
+                        role: *role,
+                    };
+                    if !m.ics.contains(&probe) {
+                        found.push(raised(
+                            rules::NEW_ICS_PROTOCOL,
+                            format!("{host}|{name}|{}", role.as_str()),
+                            Some(*host),
+                            None,
+                            format!("{host} is a new {name} {}", role.as_str()),
+                        ));
+                    }
+                }
+            }
+            Obs::Modbus {
+                pair,
+                write,
+                function,
+                unit_id,
+            } => {
+                if !(is_host_addr(pair.server) && internal(pair.server)) {
+                    return;
+                }
+                let Pair { client, server } = *pair;
+                let key = format!("{client}|{server}");
+                match m.modbus.get(pair) {
+                    None => {
+                        let mut r = raised(
+                            rules::NEW_MODBUS_CLIENT,
+                            key,
+                            Some(client),
+                            Some(server),
+                            format!(
+                                "{client} is a new Modbus client of {server} (function {function}, unit {unit_id})"
+                            ),
+                        );
+                        r.function = Some(*function);
+                        r.unit_id = Some(*unit_id);
+                        r.wrote = *write;
+                        found.push(r);
+                    }
+                    Some(prof) => {
+                        // The writer finding names the write function: a separate
+                        // "new function" for the same request would say it twice.
+                        let writer = *write && !prof.wrote;
+                        if writer {
+                            let mut r = raised(
+                                rules::NEW_MODBUS_WRITER,
+                                key.clone(),
+                                Some(client),
+                                Some(server),
+                                format!(
+                                    "{client} wrote to {server} (function {function}, unit {unit_id}); in the baseline it only read"
+                                ),
+                            );
+                            r.function = (!prof.functions.contains(*function)).then_some(*function);
+                            found.push(r);
+                        } else if !prof.functions.contains(*function) {
+                            found.push(raised(
+                                rules::NEW_MODBUS_FUNCTION,
+                                format!("{key}|fc={function}"),
+                                Some(client),
+                                Some(server),
+                                format!(
+                                    "Modbus function {function} is new from {client} to {server}"
+                                ),
+                            ));
+                        }
+                        if !prof.unit_ids.contains(*unit_id) {
+                            found.push(raised(
+                                rules::NEW_MODBUS_FUNCTION,
+                                format!("{key}|unit={unit_id}"),
+                                Some(client),
+                                Some(server),
+                                format!(
+                                    "Modbus unit id {unit_id} is new from {client} to {server}"
+                                ),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        for r in found {
+            self.emit(r, ts, out);
+        }
+    }
+
+    fn emit(&mut self, r: Raised, ts: Timestamp, out: &mut Vec<Finding>) {
+        let Some(spec) = rules::spec(r.rule) else {
+            return;
+        };
+        let id = finding_id(r.rule, &r.key);
+        let t = ts.as_nanos();
+        if let Some(p) = self.state.pending.get_mut(&id) {
+            p.count = p.count.saturating_add(1);
+            p.last_seen_ns = p.last_seen_ns.max(t);
+            p.absorb(&r);
+        } else if self.state.pending.len() < self.cfg.max_pending {
+            let mut p = Pending {
+                rule: r.rule.to_string(),
+                key: r.key.clone(),
+                message: r.message.clone(),
+                first_seen_ns: t,
+                last_seen_ns: t,
+                count: 1,
+                functions: ByteSet::default(),
+                unit_ids: ByteSet::default(),
+                wrote: false,
+            };
+            p.absorb(&r);
+            self.state.pending.insert(id, p);
+        } else {
+            self.state.full.pending = self.state.full.pending.saturating_add(1);
+        }
+        let mut f = Finding::new(r.rule, spec.severity, spec.guideline, r.key, ts, r.message);
+        f.src_ip = r.src;
+        f.dst_ip = r.dst;
+        if let Some(fc) = r.function {
+            f = f.evidence("modbus_function", fc.to_string());
+        }
+        out.push(f);
+    }
+
+    /// Adds an approved pending finding's item, and the write functions a writer
+    /// finding covered.
+    fn accept(&mut self, item: &Item, pending: Option<&Pending>) {
+        let mut full = FullCounters::default();
+        self.state.model.add_item(item, &Caps::UNBOUNDED, &mut full);
+        if let (Item::ModbusPair(p) | Item::ModbusWrites(p), Some(pend)) = (item, pending)
+            && let Some(prof) = self.state.model.pair_mut(*p, &Caps::UNBOUNDED, &mut full)
+        {
+            prof.wrote |= pend.wrote;
+            for f in pend.functions.iter() {
+                prof.functions.insert(f);
+            }
+            for u in pend.unit_ids.iter() {
+                prof.unit_ids.insert(u);
+            }
+        }
+    }
+
+    /// Accepts a finding by id: either `rule:key` (as listed in
+    /// [`BaselineState::pending`]) or the alert id the alert store gave it
+    /// (`rule-<16 hex digits>`, `crate::store::key_hash` of rule and key), looked up
+    /// among the pending findings. Its item joins the baseline and stops alerting.
+    pub fn approve_alert(&mut self, id: &str) -> Result<Item, ApproveError> {
+        let (rule, key) = match id.split_once(':') {
+            Some(rk) => rk,
+            None => {
+                let p = self
+                    .state
+                    .pending
+                    .values()
+                    .find(|p| store_alert_id(&p.rule, &p.key) == id)
+                    .ok_or_else(|| ApproveError::BadId(id.to_string()))?;
+                let rk = finding_id(&p.rule, &p.key);
+                return self.approve_alert(&rk);
+            }
+        };
+        if !rules::is_baseline_rule(rule) {
+            return Err(ApproveError::NotBaselineRule(rule.to_string()));
+        }
+        let item = Item::parse(rule, key).ok_or_else(|| ApproveError::BadId(id.to_string()))?;
+        let pending = self.state.pending.remove(id);
+        self.accept(&item, pending.as_ref());
+        Ok(item)
+    }
+
+    /// Accepts a host and every pending finding that involves it. Returns the items
+    /// added (the host first).
+    pub fn approve_host(&mut self, ip: IpAddr) -> Vec<Item> {
+        let mut full = FullCounters::default();
+        let host = Item::Host { ip };
+        self.state
+            .model
+            .add_item(&host, &Caps::UNBOUNDED, &mut full);
+        let mut added = vec![host.clone()];
+        let ids: Vec<String> = self
+            .state
+            .pending
+            .iter()
+            .filter(|(_, p)| Item::parse(&p.rule, &p.key).is_some_and(|i| i.involves(ip)))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in ids {
+            if let Some(p) = self.state.pending.remove(&id)
+                && let Some(item) = Item::parse(&p.rule, &p.key)
+                && item != host
+            {
+                self.accept(&item, Some(&p));
+                added.push(item);
+            }
+        }
+        added
+    }
+}
+
+fn in_scope_pair(a: IpAddr, b: IpAddr, internal: &dyn Fn(IpAddr) -> bool) -> bool {
+    a != b && is_host_addr(a) && is_host_addr(b) && internal(a) && internal(b)
+}
+
+/// A finding before it is emitted.
+struct Raised {
+    rule: &'static str,
+    key: String,
+    src: Option<IpAddr>,
+    dst: Option<IpAddr>,
+    message: String,
+    /// Modbus facts a client or writer finding covers (accepted with it on approval).
+    function: Option<u8>,
+    unit_id: Option<u8>,
+    wrote: bool,
+}
+
+fn raised(
+    rule: &'static str,
+    key: String,
+    src: Option<IpAddr>,
+    dst: Option<IpAddr>,
+    message: String,
+) -> Raised {
+    Raised {
+        rule,
+        key,
+        src,
+        dst,
+        message,
+        function: None,
+        unit_id: None,
+        wrote: false,
+    }
+}
+
+fn service_finding(s: &Service) -> Raised {
+    let t = transport_label(s.transport);
+    raised(
+        rules::NEW_SERVICE,
+        format!("{}|{t}|{}", s.server, s.port),
+        None,
+        Some(s.server),
+        format!("{} offers a new service on {t}/{}", s.server, s.port),
+    )
+}

@@ -1,0 +1,122 @@
+//! Baseline and inventory together, as one [`FindingSource`] for the detector.
+//!
+//! The detector owns its sources as `Box<dyn FindingSource>`; the pipeline also needs
+//! the state for checkpoints, so it plugs in a [`SharedTracker`] (an `Arc<Mutex<_>>`,
+//! locked once per event on the detector thread, uncontended except at a checkpoint).
+
+use super::{Baseline, BaselineConfig};
+use crate::alert::Finding;
+use crate::detector::FindingSource;
+use crate::inventory::{Inventory, InventoryConfig};
+use crate::persist::{self, DetectState, Kind, PersistError};
+use crate::policy::Policy;
+use mizuban_capture::DropCounters;
+use mizuban_protocols::Event;
+use serde::Serialize;
+use std::net::IpAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+pub struct AssetTracker {
+    pub baseline: Option<Baseline>,
+    pub inventory: Inventory,
+}
+
+/// Borrowed form of [`DetectState`] so a checkpoint does not copy the state.
+#[derive(Serialize)]
+struct StateRef<'a> {
+    baseline: Option<&'a super::BaselineState>,
+    inventory: Option<&'a crate::inventory::InventoryState>,
+}
+
+impl AssetTracker {
+    /// `baseline: None` = inventory only (no baseline findings).
+    pub fn new(baseline: Option<BaselineConfig>, inventory: InventoryConfig) -> AssetTracker {
+        AssetTracker {
+            baseline: baseline.map(Baseline::new),
+            inventory: Inventory::new(inventory),
+        }
+    }
+
+    /// Resumes from a checkpoint; a missing half starts fresh.
+    pub fn from_state(
+        baseline: Option<BaselineConfig>,
+        inventory: InventoryConfig,
+        state: DetectState,
+    ) -> AssetTracker {
+        AssetTracker {
+            baseline: baseline.map(|cfg| match state.baseline {
+                Some(b) => Baseline::from_state(cfg, b),
+                None => Baseline::new(cfg),
+            }),
+            inventory: Inventory::from_state(inventory, state.inventory.unwrap_or_default()),
+        }
+    }
+
+    pub fn on_event(
+        &mut self,
+        ev: &Event,
+        is_internal: &dyn Fn(IpAddr) -> bool,
+        out: &mut Vec<Finding>,
+    ) {
+        self.inventory.on_event(ev, is_internal, out);
+        if let Some(b) = &mut self.baseline {
+            b.on_event(ev, is_internal, out);
+        }
+    }
+
+    /// Atomic checkpoint of both halves (see [`persist`]).
+    pub fn save(&self, path: &Path) -> Result<(), PersistError> {
+        let s = StateRef {
+            baseline: self.baseline.as_ref().map(|b| b.state()),
+            inventory: Some(self.inventory.state()),
+        };
+        persist::save(path, Kind::State, &s)
+    }
+
+    /// Items dropped by full sets, as `DropReason::InventoryFull`.
+    pub fn drops(&self) -> DropCounters {
+        let mut d = self.inventory.drops();
+        if let Some(b) = &self.baseline {
+            d.merge(&b.drops());
+        }
+        d
+    }
+
+    /// The first name the inventory has for `ip` (DNS or DHCP).
+    pub fn asset_name(&self, ip: IpAddr) -> Option<String> {
+        self.inventory
+            .assets()
+            .get(&ip)
+            .and_then(|a| a.names.keys().next().cloned())
+    }
+}
+
+impl FindingSource for AssetTracker {
+    fn on_event(&mut self, ev: &Event, policy: &Policy, out: &mut Vec<Finding>) {
+        AssetTracker::on_event(self, ev, &|ip| policy.is_internal(ip), out);
+    }
+
+    fn asset_name(&self, ip: IpAddr) -> Option<String> {
+        AssetTracker::asset_name(self, ip)
+    }
+}
+
+/// A tracker the pipeline can share with the detector (for checkpoints).
+pub type SharedTracker = Arc<Mutex<AssetTracker>>;
+
+/// Locks a shared tracker; a panic on another thread while holding the lock cannot
+/// leave the sets half-updated in a way that matters more than losing the tracker.
+pub fn lock(t: &SharedTracker) -> MutexGuard<'_, AssetTracker> {
+    t.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl FindingSource for SharedTracker {
+    fn on_event(&mut self, ev: &Event, policy: &Policy, out: &mut Vec<Finding>) {
+        lock(self).on_event(ev, &|ip| policy.is_internal(ip), out);
+    }
+
+    fn asset_name(&self, ip: IpAddr) -> Option<String> {
+        lock(self).asset_name(ip)
+    }
+}

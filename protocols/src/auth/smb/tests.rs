@@ -1,0 +1,139 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::panic
+)]
+
+use super::*;
+use crate::common::testutil::stream;
+use Direction::{ToClient, ToServer};
+
+fn hex(s: &str) -> Vec<u8> {
+    let s = s.trim();
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+fn auths(ev: &[EventKind]) -> Vec<(AuthOutcome, Option<&str>, Option<u32>)> {
+    ev.iter()
+        .filter_map(|e| match e {
+            EventKind::Auth(a) => Some((a.outcome, a.user.as_deref(), a.status)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// arkime_wireshark-smb-on-windows10.pcap, TCP stream 2, frames 43-46: NEGOTIATE,
+/// CHALLENGE (0xC0000016), AUTHENTICATE for "user", then STATUS_LOGON_FAILURE. tshark:
+/// `-Y smb2.cmd==1 -e smb2.nt_status -e ntlmssp.auth.username`.
+#[test]
+fn real_logon_failure_with_ntlm_user() {
+    let f: Vec<Vec<u8>> = [
+        include_str!("../../../tests/fixtures/smb/frame43.hex"),
+        include_str!("../../../tests/fixtures/smb/frame44.hex"),
+        include_str!("../../../tests/fixtures/smb/frame45.hex"),
+        include_str!("../../../tests/fixtures/smb/frame46.hex"),
+    ]
+    .iter()
+    .map(|h| hex(h))
+    .collect();
+    assert_eq!(probe(&f[0], ToServer), Probe::Match);
+    let mut p = Parser::new();
+    let ev = stream(
+        &mut p,
+        &[
+            (ToServer, &f[0]),
+            (ToClient, &f[1]),
+            (ToServer, &f[2]),
+            (ToClient, &f[3]),
+        ],
+    );
+    assert_eq!(
+        auths(&ev),
+        [(AuthOutcome::Failure, Some("user"), Some(0xC000_006D))]
+    );
+    let EventKind::Auth(a) = &ev[0] else { panic!() };
+    assert!(!a.cleartext);
+}
+
+/// Same capture, frames 87-88: user "Tim Tester", split into 5-byte segments.
+#[test]
+fn real_user_with_space_split_segments() {
+    let req = hex(include_str!("../../../tests/fixtures/smb/frame87.hex"));
+    let resp = hex(include_str!("../../../tests/fixtures/smb/frame88.hex"));
+    let mut feed: Vec<_> = req.chunks(5).map(|c| (ToServer, c)).collect();
+    feed.extend(resp.chunks(5).map(|c| (ToClient, c)));
+    let mut p = Parser::new();
+    let ev = stream(&mut p, &feed);
+    assert_eq!(
+        auths(&ev),
+        [(AuthOutcome::Failure, Some("Tim Tester"), Some(0xC000_006D))]
+    );
+}
+
+/// Hand-built SESSION_SETUP response: direct-TCP header + SMB2 header + 9-byte body.
+fn session_setup_response(status: u32) -> Vec<u8> {
+    let mut h = vec![0u8; 64];
+    h[..4].copy_from_slice(b"\xfeSMB"); // ProtocolId
+    h[4..6].copy_from_slice(&64u16.to_le_bytes()); // StructureSize
+    h[8..12].copy_from_slice(&status.to_le_bytes()); // Status
+    h[12..14].copy_from_slice(&1u16.to_le_bytes()); // Command SESSION_SETUP
+    h[16..20].copy_from_slice(&1u32.to_le_bytes()); // Flags: SERVER_TO_REDIR
+    h.extend_from_slice(&[9, 0, 0, 0, 0x48, 0, 0, 0, 0]); // StructureSize 9, flags, buffer
+    let mut t = vec![0, 0, 0, h.len() as u8]; // direct TCP: zero + 24-bit length
+    t.extend_from_slice(&h);
+    t
+}
+
+#[test]
+fn success_and_intermediate_statuses() {
+    let mut p = Parser::new();
+    let mut wire = session_setup_response(0xC000_0016); // MORE_PROCESSING_REQUIRED: nothing
+    wire.extend_from_slice(&session_setup_response(0)); // SUCCESS
+    let ev = stream(&mut p, &[(ToClient, &wire)]);
+    assert_eq!(auths(&ev), [(AuthOutcome::Success, None, Some(0))]);
+}
+
+#[test]
+fn bad_transport_header_is_reported() {
+    let mut p = Parser::new();
+    let ev = stream(&mut p, &[(ToClient, b"\x81\x00\x00\x44junk")]);
+    assert!(matches!(&ev[..], [EventKind::ParseError(e)] if e.reason == "bad_transport_header"));
+}
+
+#[test]
+fn big_messages_are_skipped_not_buffered() {
+    // A 1 MiB message (a READ response, say), then a failure response.
+    let mut wire = vec![0, 0x10, 0x00, 0x00];
+    wire.extend_from_slice(b"\xfeSMB");
+    wire.resize(4 + 0x10_0000, 0);
+    wire.extend_from_slice(&session_setup_response(0xC000_006D));
+    let mut p = Parser::new();
+    let feed: Vec<_> = wire.chunks(1460).map(|c| (ToClient, c)).collect();
+    let ev = stream(&mut p, &feed);
+    assert_eq!(
+        auths(&ev),
+        [(AuthOutcome::Failure, None, Some(0xC000_006D))]
+    );
+}
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..800)) {
+            let mut p = Parser::new();
+            let mut framed = vec![0, 0, (data.len() >> 8) as u8, data.len() as u8];
+            framed.extend_from_slice(&data);
+            let _ = stream(&mut p, &[(ToServer, &framed), (ToClient, &data)]);
+            let mut out = Vec::new();
+            scan(&data, &mut out);
+            let _ = ntlm_user(&data);
+        }
+    }
+}

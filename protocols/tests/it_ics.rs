@@ -1,0 +1,106 @@
+//! ICS payload probes against tshark: every frame tshark dissects as the protocol, with
+//! the PDU starting in that frame, must be recognised by our probe.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
+
+mod it_common;
+
+use it_common::*;
+use mizuban_protocols::ics;
+use mizuban_protocols::parser::{Direction, Probe};
+
+type ProbeFn = fn(&[u8], Direction) -> Probe;
+
+fn check(dir: &str, filter: &str, probe: ProbeFn, min: usize) {
+    if !have_tshark() {
+        return;
+    }
+    let mut total = 0;
+    let mut bad = Vec::new();
+    let Ok(entries) = std::fs::read_dir(pcaps().join(dir)) else {
+        assert!(
+            std::env::var_os("MIZUBAN_REQUIRE_TOOLS").is_none(),
+            "no captures in {dir}"
+        );
+        println!("SKIP: no captures in {dir}");
+        return;
+    };
+    let mut files: Vec<_> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
+        .collect();
+    files.sort();
+    for pcap in files {
+        // The first frame of each stream and direction that tshark dissects: later ones
+        // may start mid-PDU in a segment tshark reassembles.
+        let rows = fields(
+            &pcap,
+            &format!("({filter}) && !icmp && (tcp.len>0 || udp)"),
+            &[
+                "tcp.stream",
+                "udp.stream",
+                "tcp.srcport",
+                "udp.srcport",
+                "tcp.payload",
+                "udp.payload",
+                "frame.number",
+            ],
+        );
+        let mut seen = std::collections::BTreeSet::new();
+        for r in rows {
+            let key = (r[0].clone(), r[1].clone(), r[2].clone(), r[3].clone());
+            if !seen.insert(key) {
+                continue;
+            }
+            let payload = hex(if r[4].is_empty() { &r[5] } else { &r[4] });
+            total += 1;
+            if probe(&payload, Direction::ToServer) != Probe::Match {
+                bad.push(format!("{} frame {}", pcap.display(), r[6]));
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "{filter}: probe rejected {} of {total}: {:?}",
+        bad.len(),
+        &bad[..bad.len().min(10)]
+    );
+    assert!(total >= min, "{filter}: only {total} frames compared");
+}
+
+#[test]
+fn dnp3_probe_matches_tshark() {
+    check("dnp3", "dnp3", ics::dnp3::probe, 5);
+}
+
+#[test]
+fn enip_probe_matches_tshark() {
+    check("enip", "enip", ics::enip::probe, 5);
+}
+
+#[test]
+fn s7comm_probe_matches_tshark() {
+    check("s7comm", "s7comm || cotp", ics::s7comm::probe, 2);
+}
+
+#[test]
+fn iec104_probe_matches_tshark() {
+    check("iec104", "iec60870_104", ics::iec104::probe, 5);
+}
+
+#[test]
+fn bacnet_probe_matches_tshark() {
+    check("bacnet", "bvlc", ics::bacnet::probe, 5);
+}
+
+#[test]
+fn opcua_probe_matches_tshark() {
+    check("opcua", "opcua", ics::opcua::probe, 2);
+}

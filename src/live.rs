@@ -1,0 +1,232 @@
+//! Live capture from network interfaces with libpcap (cargo feature `live`).
+//!
+//! Each interface is opened promiscuous, in immediate mode and non-blocking; the source
+//! thread polls them round-robin. The handles are only ever read: mizuban never calls a
+//! libpcap send function, so the monitored network never sees a packet from it. Kernel
+//! drops come from `pcap_stats` once a second; an interface that fails is closed, counted
+//! as down, and reopened every `reopen_interval` until it comes back.
+
+use crate::config::CaptureConfig;
+use crate::pipeline::source::{FrameSource, SourceItem};
+use anyhow::Context;
+use mizuban_capture::file::Frame;
+use mizuban_capture::{DropReason, LinkType, Timestamp};
+use pcap::{Active, Capture, Precision};
+use std::time::{Duration, Instant};
+
+/// How long the source sleeps when no interface has a packet: short enough to add no
+/// real latency, long enough not to spin a core on an idle link.
+const IDLE_SLEEP: Duration = Duration::from_micros(500);
+/// How often kernel drop counters are read.
+const STATS_INTERVAL: Duration = Duration::from_secs(1);
+
+struct Iface {
+    name: String,
+    cap: Option<Capture<Active>>,
+    link: LinkType,
+    frames: u64,
+    /// Last cumulative kernel counters (dropped + if_dropped), to report deltas.
+    kernel_dropped: u64,
+    retry_at: Instant,
+}
+
+/// Interfaces as one [`FrameSource`].
+pub struct LiveSource {
+    ifaces: Vec<Iface>,
+    cfg: CaptureConfig,
+    next: usize,
+    last_stats: Instant,
+    pending: Vec<(DropReason, u64)>,
+    /// The current packet, copied out of libpcap's buffer (see `next_item`).
+    buf: Vec<u8>,
+    current: Option<(u16, Timestamp, LinkType, u32, u64)>,
+}
+
+fn open_iface(name: &str, cfg: &CaptureConfig) -> Result<Capture<Active>, pcap::Error> {
+    let snaplen = i32::try_from(cfg.snaplen).unwrap_or(i32::MAX);
+    let buffer = i32::try_from(cfg.buffer_size).unwrap_or(i32::MAX);
+    let mut cap = Capture::from_device(name)?
+        .promisc(cfg.promiscuous)
+        .snaplen(snaplen)
+        .buffer_size(buffer)
+        .immediate_mode(true)
+        .timeout(100)
+        .precision(Precision::Nano)
+        .open()?
+        .setnonblock()?;
+    if let Some(f) = cfg.filter.as_deref().filter(|f| !f.trim().is_empty()) {
+        cap.filter(f, true)?;
+    }
+    Ok(cap)
+}
+
+impl LiveSource {
+    /// Opens every interface; failing to open one at startup is an error (a typo in an
+    /// interface name must not start a monitor that watches nothing).
+    pub fn open(cfg: &CaptureConfig) -> anyhow::Result<LiveSource> {
+        if cfg.interfaces.is_empty() {
+            anyhow::bail!("no interface to capture on: give -i IFACE or [capture] interfaces");
+        }
+        let mut ifaces = Vec::with_capacity(cfg.interfaces.len());
+        for name in &cfg.interfaces {
+            let cap = open_iface(name, cfg).with_context(|| format!("opening interface {name}"))?;
+            let link =
+                LinkType::from_linktype(u32::try_from(cap.get_datalink().0).unwrap_or(u32::MAX));
+            ifaces.push(Iface {
+                name: name.clone(),
+                cap: Some(cap),
+                link,
+                frames: 0,
+                kernel_dropped: 0,
+                retry_at: Instant::now(),
+            });
+        }
+        Ok(LiveSource {
+            ifaces,
+            cfg: cfg.clone(),
+            next: 0,
+            last_stats: Instant::now(),
+            pending: Vec::new(),
+            buf: Vec::with_capacity(65_536),
+            current: None,
+        })
+    }
+
+    /// Names of the interfaces, in index order (the `file` of their events).
+    pub fn names(&self) -> Vec<String> {
+        self.ifaces.iter().map(|i| i.name.clone()).collect()
+    }
+
+    fn poll_stats_and_reopen(&mut self) {
+        if self.last_stats.elapsed() < STATS_INTERVAL {
+            return;
+        }
+        self.last_stats = Instant::now();
+        for iface in &mut self.ifaces {
+            match iface.cap.as_mut() {
+                Some(cap) => {
+                    if let Ok(st) = cap.stats() {
+                        let total = u64::from(st.dropped) + u64::from(st.if_dropped);
+                        let delta = total.saturating_sub(iface.kernel_dropped);
+                        iface.kernel_dropped = total;
+                        if delta > 0 {
+                            self.pending.push((DropReason::Kernel, delta));
+                        }
+                    }
+                }
+                None if Instant::now() >= iface.retry_at => {
+                    match open_iface(&iface.name, &self.cfg) {
+                        Ok(cap) => {
+                            eprintln!("mizuban: interface {} is back", iface.name);
+                            iface.kernel_dropped = 0;
+                            iface.cap = Some(cap);
+                        }
+                        Err(_) => iface.retry_at = Instant::now() + self.cfg.reopen_interval,
+                    }
+                }
+                None => {}
+            }
+        }
+    }
+}
+
+impl FrameSource for LiveSource {
+    fn next_item(&mut self) -> SourceItem<'_> {
+        self.poll_stats_and_reopen();
+        if let Some((reason, count)) = self.pending.pop() {
+            return SourceItem::Dropped { reason, count };
+        }
+        self.current = None;
+        let n = self.ifaces.len();
+        for k in 0..n {
+            let i = (self.next + k) % n;
+            let Some(iface) = self.ifaces.get_mut(i) else {
+                continue;
+            };
+            let Some(cap) = iface.cap.as_mut() else {
+                continue;
+            };
+            match cap.next_packet() {
+                Ok(p) => {
+                    // Copied out so the frame does not borrow the handle across the loop;
+                    // one memcpy per packet, far below libpcap's own cost.
+                    self.buf.clear();
+                    self.buf.extend_from_slice(p.data);
+                    let ts = Timestamp::from_secs_nanos(
+                        p.header.ts.tv_sec,
+                        u32::try_from(p.header.ts.tv_usec).unwrap_or(0),
+                    );
+                    iface.frames += 1;
+                    self.current = Some((
+                        u16::try_from(i).unwrap_or(u16::MAX),
+                        ts,
+                        iface.link,
+                        p.header.len,
+                        iface.frames,
+                    ));
+                    self.next = (i + 1) % n;
+                    break;
+                }
+                Err(pcap::Error::TimeoutExpired) | Err(pcap::Error::NoMorePackets) => {}
+                Err(e) => {
+                    eprintln!(
+                        "mizuban: interface {} failed ({e}); reopening every {:?}",
+                        iface.name, self.cfg.reopen_interval
+                    );
+                    iface.cap = None;
+                    iface.retry_at = Instant::now() + self.cfg.reopen_interval;
+                    self.pending.push((DropReason::InterfaceDown, 1));
+                }
+            }
+        }
+        match self.current {
+            Some((file, ts, link, wire_len, number)) => SourceItem::Frame {
+                file,
+                frame: Frame {
+                    ts,
+                    link,
+                    data: &self.buf,
+                    wire_len,
+                    interface: u32::from(file),
+                    number,
+                    offset: 0,
+                },
+            },
+            None => {
+                std::thread::sleep(IDLE_SLEEP);
+                SourceItem::Idle
+            }
+        }
+    }
+}
+
+/// After the capture handles are open: if running as root and a user is configured,
+/// switch to it, keeping only CAP_NET_RAW and CAP_NET_ADMIN so interfaces can be
+/// reopened after a link flap. Returns what was done, for the log.
+pub fn drop_privileges(user: Option<&str>) -> anyhow::Result<Option<String>> {
+    use caps::{CapSet, Capability, CapsHashSet};
+    use nix::unistd::{Gid, Uid, User, geteuid, setgid, setgroups, setuid};
+    let Some(user) = user else { return Ok(None) };
+    if !geteuid().is_root() {
+        return Ok(None);
+    }
+    let u = User::from_name(user)
+        .with_context(|| format!("looking up user {user}"))?
+        .ok_or_else(|| {
+            anyhow::anyhow!("user {user} does not exist (set [capture] user, or create it)")
+        })?;
+    let keep: CapsHashSet = [Capability::CAP_NET_RAW, Capability::CAP_NET_ADMIN]
+        .into_iter()
+        .collect();
+    nix::sys::prctl::set_keepcaps(true).context("keeping capabilities across setuid")?;
+    setgroups(&[Gid::from_raw(u.gid.as_raw())]).context("setgroups")?;
+    setgid(u.gid).context("setgid")?;
+    setuid(Uid::from_raw(u.uid.as_raw())).context("setuid")?;
+    caps::set(None, CapSet::Permitted, &keep).context("limiting permitted capabilities")?;
+    caps::set(None, CapSet::Effective, &keep).context("raising capture capabilities")?;
+    caps::clear(None, CapSet::Inheritable).ok();
+    Ok(Some(format!(
+        "running as {user} (uid {}) with CAP_NET_RAW, CAP_NET_ADMIN",
+        u.uid
+    )))
+}

@@ -1,0 +1,189 @@
+//! The detector thread: merges worker outputs into one deterministic order, writes
+//! events, runs detection and writes alerts.
+
+use super::merge::OrderedMerge;
+use super::sinks::Sinks;
+use super::worker::WorkerOut;
+use crossbeam_channel::Receiver;
+use mizuban_detect::{AlertLine, DetectConfig, Detector, DetectorStats, Severity};
+use mizuban_protocols::{AppProtocol, EngineStats, Event, EventKind};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The latest counters of every worker, shared with the metrics exporter.
+pub type SharedEngineStats = Arc<Mutex<Vec<EngineStats>>>;
+
+/// What the detector thread publishes for the metrics exporter.
+#[derive(Clone, Default)]
+pub struct DetectorShared {
+    pub stats: DetectorStats,
+    /// Protocol events seen, by protocol (flow bookkeeping events are not counted).
+    pub events_by_protocol: BTreeMap<AppProtocol, u64>,
+    /// Alert occurrences (repeats included) by rule and severity.
+    pub alert_occurrences: BTreeMap<(&'static str, Severity), u64>,
+    /// Distinct alerts held, by rule.
+    pub findings_active: BTreeMap<&'static str, u64>,
+}
+
+pub type SharedDetectorStats = Arc<Mutex<DetectorShared>>;
+
+/// How often the detector thread publishes its counters.
+const PUBLISH_INTERVAL: Duration = Duration::from_millis(500);
+
+/// The protocol an event belongs to, for the events-by-protocol metric.
+fn event_protocol(kind: &EventKind) -> Option<AppProtocol> {
+    Some(match kind {
+        EventKind::Modbus(_) => AppProtocol::Modbus,
+        EventKind::Dns(_) => AppProtocol::Dns,
+        EventKind::TlsClientHello(_) => AppProtocol::Tls,
+        EventKind::HttpRequest(_) | EventKind::HttpResponse(_) => AppProtocol::Http,
+        EventKind::Dhcp(_) => AppProtocol::Dhcp,
+        EventKind::Vpn(v) => v.protocol,
+        EventKind::RemoteAccess(r) => r.protocol,
+        EventKind::Auth(a) => a.protocol,
+        EventKind::ParseError(p) => p.protocol,
+        _ => return None,
+    })
+}
+
+pub struct DetectorOutput {
+    pub detector: Detector,
+    pub sinks: Sinks,
+    pub engine_stats: EngineStats,
+    pub events_by_type: BTreeMap<&'static str, u64>,
+}
+
+pub fn run(
+    input: Receiver<WorkerOut>,
+    workers: usize,
+    mut detector: Detector,
+    mut sinks: Sinks,
+    shared: SharedEngineStats,
+    (shared_det, reload): (SharedDetectorStats, Arc<Mutex<Option<DetectConfig>>>),
+) -> DetectorOutput {
+    let mut by_protocol: BTreeMap<AppProtocol, u64> = BTreeMap::new();
+    let mut last_publish = Instant::now();
+    let mut merge = OrderedMerge::new(workers);
+    let mut ready: Vec<Event> = Vec::new();
+    let mut alerts: Vec<AlertLine> = Vec::new();
+    let mut events_by_type: BTreeMap<&'static str, u64> = BTreeMap::new();
+    let mut finals: Vec<Option<EngineStats>> = vec![None; workers];
+    let mut done = 0usize;
+    while done < workers {
+        let Ok(msg) = input.recv() else { break };
+        match msg {
+            WorkerOut::Events {
+                worker,
+                events,
+                watermark,
+            } => {
+                merge.push(worker, events, watermark);
+                merge.pop_ready(&mut ready);
+                for ev in ready.drain(..) {
+                    handle(
+                        &ev,
+                        &mut detector,
+                        &mut sinks,
+                        &mut alerts,
+                        &mut events_by_type,
+                        &mut by_protocol,
+                    );
+                }
+                if last_publish.elapsed() >= PUBLISH_INTERVAL {
+                    last_publish = Instant::now();
+                    publish(&shared_det, &detector, &by_protocol);
+                    apply_reload(&reload, &mut detector);
+                }
+            }
+            WorkerOut::Stats { worker, stats } => {
+                if let Ok(mut s) = shared.lock()
+                    && let Some(slot) = s.get_mut(worker)
+                {
+                    *slot = *stats;
+                }
+            }
+            WorkerOut::Done { worker, stats } => {
+                if let Ok(mut s) = shared.lock()
+                    && let Some(slot) = s.get_mut(worker)
+                {
+                    *slot = (*stats).clone();
+                }
+                if let Some(slot) = finals.get_mut(worker) {
+                    *slot = Some(*stats);
+                }
+                done += 1;
+            }
+        }
+    }
+    // Every worker is done: release what is left (their watermarks are at the maximum).
+    merge.pop_ready(&mut ready);
+    for ev in ready.drain(..) {
+        handle(
+            &ev,
+            &mut detector,
+            &mut sinks,
+            &mut alerts,
+            &mut events_by_type,
+            &mut by_protocol,
+        );
+    }
+    publish(&shared_det, &detector, &by_protocol);
+    let mut engine_stats = EngineStats::default();
+    for s in finals.iter().flatten() {
+        engine_stats.merge(s);
+    }
+    DetectorOutput {
+        detector,
+        sinks,
+        engine_stats,
+        events_by_type,
+    }
+}
+
+fn handle(
+    ev: &Event,
+    detector: &mut Detector,
+    sinks: &mut Sinks,
+    alerts: &mut Vec<AlertLine>,
+    by_type: &mut BTreeMap<&'static str, u64>,
+    by_protocol: &mut BTreeMap<AppProtocol, u64>,
+) {
+    *by_type.entry(ev.kind.type_name()).or_insert(0) += 1;
+    if let Some(p) = event_protocol(&ev.kind) {
+        *by_protocol.entry(p).or_insert(0) += 1;
+    }
+    sinks.event(ev);
+    detector.on_event(ev, alerts);
+    for line in alerts.drain(..) {
+        sinks.alert(&line);
+    }
+}
+
+fn publish(
+    shared: &SharedDetectorStats,
+    detector: &Detector,
+    by_protocol: &BTreeMap<AppProtocol, u64>,
+) {
+    if let Ok(mut d) = shared.lock() {
+        d.stats = detector.stats().clone();
+        d.events_by_protocol = by_protocol.clone();
+        d.alert_occurrences.clear();
+        d.findings_active.clear();
+        for a in detector.alerts() {
+            *d.alert_occurrences.entry((a.rule, a.severity)).or_insert(0) += a.count;
+            *d.findings_active.entry(a.rule).or_insert(0) += 1;
+        }
+    }
+}
+
+/// Applies a policy reloaded on SIGHUP, keeping all learned state.
+fn apply_reload(slot: &Mutex<Option<DetectConfig>>, detector: &mut Detector) {
+    let Some(cfg) = slot.lock().ok().and_then(|mut s| s.take()) else {
+        return;
+    };
+    match detector.reload(&cfg) {
+        Ok(()) => eprintln!("mizuban: new policy in force"),
+        Err(e) => eprintln!("mizuban: new policy refused, the running one is kept: {e}"),
+    }
+}

@@ -1,0 +1,64 @@
+//! Where events and alerts go: JSON-lines writers and, for tests and library callers,
+//! in-memory collections.
+
+use mizuban_detect::AlertLine;
+use mizuban_protocols::Event;
+use std::io::Write;
+
+#[derive(Default)]
+pub struct Sinks {
+    pub events: Option<Box<dyn Write + Send>>,
+    pub alerts: Option<Box<dyn Write + Send>>,
+    /// Keep everything in memory as well (library use, tests).
+    pub collect: bool,
+    pub collected_events: Vec<Event>,
+    pub collected_alerts: Vec<AlertLine>,
+    /// File name per input index, for the `file` field of event lines.
+    pub file_names: Vec<String>,
+    /// Lines that could not be written (counted as DropReason::SinkError).
+    pub write_errors: u64,
+    /// Flush after every alert line (live capture: an alert must reach its reader now,
+    /// not when a buffer fills).
+    pub flush_each_line: bool,
+}
+
+impl Sinks {
+    pub fn event(&mut self, ev: &Event) {
+        if let Some(w) = self.events.as_mut() {
+            let name = self
+                .file_names
+                .get(usize::from(ev.file))
+                .map(String::as_str)
+                .unwrap_or("");
+            if mizuban_exporter::json::write_event(w, ev, name).is_err() {
+                self.write_errors += 1;
+            }
+        }
+        if self.collect {
+            self.collected_events.push(ev.clone());
+        }
+    }
+
+    pub fn alert(&mut self, line: &AlertLine) {
+        if let Some(w) = self.alerts.as_mut()
+            && (mizuban_exporter::json::write_alert(w, line).is_err()
+                || (self.flush_each_line && w.flush().is_err()))
+        {
+            self.write_errors += 1;
+        }
+        if self.collect {
+            self.collected_alerts.push(line.clone());
+        }
+    }
+
+    pub fn flush(&mut self) {
+        for w in [self.events.as_mut(), self.alerts.as_mut()]
+            .into_iter()
+            .flatten()
+        {
+            if w.flush().is_err() {
+                self.write_errors += 1;
+            }
+        }
+    }
+}

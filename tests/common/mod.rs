@@ -1,0 +1,69 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The shared corpus of real captures (../shared/pcaps from the repo root).
+pub fn shared_pcaps_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/pcaps")
+}
+
+/// Every capture file in the shared corpus, sorted.
+pub fn shared_pcaps() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(dirs) = std::fs::read_dir(shared_pcaps_dir()) else {
+        return out;
+    };
+    for d in dirs.flatten() {
+        let Ok(files) = std::fs::read_dir(d.path()) else {
+            continue;
+        };
+        for f in files.flatten() {
+            let p = f.path();
+            let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
+            if ext == "pcap" || ext == "pcapng" {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Whether an external tool is on PATH. Without it a test skips, unless
+/// MIZUBAN_REQUIRE_TOOLS is set (CI), where a missing tool is a failure.
+pub fn have_tool(name: &str) -> bool {
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {name} >/dev/null 2>&1"))
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !found {
+        if std::env::var_os("MIZUBAN_REQUIRE_TOOLS").is_some() {
+            panic!("{name} is required (MIZUBAN_REQUIRE_TOOLS is set) but not installed");
+        }
+        eprintln!("SKIP: {name} not installed");
+    }
+    found
+}
+
+/// Runs a command and returns its stdout, failing the test on a non-zero exit.
+pub fn run_stdout(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("command runs");
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn mizuban() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_mizuban"))
+}
+
+pub fn sample_pcap() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/water-plant.pcap")
+}

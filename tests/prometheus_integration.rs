@@ -1,0 +1,410 @@
+//! A real Prometheus scrapes `mizuban replay --metrics-listen ... --linger` replaying
+//! samples/water-plant.pcap (which contains internet egress) and evaluates
+//! deploy/prometheus/mizuban-rules.yml. Through Prometheus' HTTP API the test waits for
+//! the alert counter to be non-zero and for `MizubanInternetEgress` to fire (the
+//! `ALERTS` series), checks a scrape with `promtool check metrics`, then stops mizuban
+//! with SIGTERM and expects a clean exit. Loopback addresses only.
+//!
+//! SKIPs (prints "SKIP: ...") when prometheus or promtool is missing, unless
+//! MIZUBAN_REQUIRE_TOOLS is set.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// Bound on waiting for mizuban to announce its metrics address.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+/// Bound on waiting for Prometheus to scrape, evaluate and fire.
+const ALERT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Bound on one HTTP exchange.
+const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
+/// Bound on a process exiting after SIGTERM.
+const EXIT_TIMEOUT: Duration = Duration::from_secs(20);
+const POLL: Duration = Duration::from_millis(500);
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn require_tools() -> bool {
+    std::env::var_os("MIZUBAN_REQUIRE_TOOLS").is_some()
+}
+
+fn tool_missing(tool: &str) -> bool {
+    let found = Command::new(tool)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if !found {
+        assert!(
+            !require_tools(),
+            "{tool} not installed and MIZUBAN_REQUIRE_TOOLS is set"
+        );
+        println!("SKIP: {tool} not installed");
+    }
+    !found
+}
+
+/// Kills the child on drop, so a failed assertion leaves no process behind.
+struct Reaped(Option<Child>);
+
+impl Reaped {
+    fn child(&mut self) -> &mut Child {
+        self.0.as_mut().expect("child present")
+    }
+}
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// A loopback port nobody listens on right now (bind to 0, read it, release it).
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// Percent-encodes a query-string value (RFC 3986 unreserved characters kept).
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A minimal HTTP/1.0 GET (the server closes the connection after the body).
+fn http_get(addr: SocketAddr, path: &str) -> std::io::Result<(u16, String)> {
+    let mut s = TcpStream::connect_timeout(&addr, HTTP_TIMEOUT)?;
+    s.set_read_timeout(Some(HTTP_TIMEOUT))?;
+    s.set_write_timeout(Some(HTTP_TIMEOUT))?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n")?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw)?;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| std::io::Error::other("no HTTP head"))?;
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other("no HTTP status"))?;
+    Ok((status, body.to_owned()))
+}
+
+/// Runs an instant query; returns the result vector, or the error text.
+fn query(prom: SocketAddr, q: &str) -> Result<Vec<serde_json::Value>, String> {
+    let (status, body) = http_get(prom, &format!("/api/v1/query?query={}", urlencode(q)))
+        .map_err(|e| e.to_string())?;
+    if status != 200 {
+        return Err(format!("HTTP {status}: {body}"));
+    }
+    let v: serde_json::Value = serde_json::from_str(&body).map_err(|e| e.to_string())?;
+    v["data"]["result"]
+        .as_array()
+        .cloned()
+        .ok_or_else(|| format!("no result in {body}"))
+}
+
+fn sample_value(series: &serde_json::Value) -> f64 {
+    series["value"][1]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+/// Sends SIGTERM (to our own child, by pid) and waits a bounded time for it to exit.
+fn terminate(child: &mut Child) -> Option<std::process::ExitStatus> {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let deadline = Instant::now() + EXIT_TIMEOUT;
+    while Instant::now() < deadline {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    None
+}
+
+fn tail(path: &Path, n: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<_> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+#[test]
+fn prometheus_scrapes_mizuban_and_fires_internet_egress() {
+    if tool_missing("prometheus") || tool_missing("promtool") {
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_mizuban");
+    let help = Command::new(bin)
+        .args(["replay", "--help"])
+        .output()
+        .expect("run mizuban replay --help");
+    let help = String::from_utf8_lossy(&help.stdout);
+    if !help.contains("--linger") || !help.contains("--metrics-listen") {
+        println!("SKIP: mizuban replay has no --metrics-listen/--linger yet");
+        return;
+    }
+    let pcap = repo().join("samples/water-plant.pcap");
+    if !pcap.exists() {
+        assert!(!require_tools(), "{} missing", pcap.display());
+        println!("SKIP: {} missing", pcap.display());
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+
+    // 1. mizuban on an ephemeral loopback port, announced on stderr.
+    let mut mizuban = Reaped(Some(
+        Command::new(bin)
+            .args([
+                "replay",
+                "--no-progress",
+                "--metrics-listen",
+                "127.0.0.1:0",
+                "--linger",
+            ])
+            .arg(&pcap)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start mizuban"),
+    ));
+    let stderr = mizuban.child().stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel::<String>();
+    let log_thread = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            all.push_str(&line);
+            all.push('\n');
+            let _ = tx.send(line);
+        }
+        all
+    });
+    let deadline = Instant::now() + START_TIMEOUT;
+    let metrics_addr: SocketAddr = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = rx
+            .recv_timeout(left)
+            .expect("mizuban did not announce its metrics address");
+        if let Some(rest) = line.split("serving metrics on http://").nth(1) {
+            break rest
+                .trim_end_matches("/metrics")
+                .parse()
+                .expect("metrics address");
+        }
+    };
+    assert!(metrics_addr.ip().is_loopback());
+
+    // 2. Prometheus scraping it every second and evaluating the rules every second.
+    let prom_addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let rules = repo().join("deploy/prometheus/mizuban-rules.yml");
+    let config = dir.path().join("prometheus.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
+             rule_files:\n  - {}\n\
+             scrape_configs:\n  - job_name: mizuban\n    static_configs:\n      - targets: ['{metrics_addr}']\n",
+            rules.display()
+        ),
+    )
+    .unwrap();
+    let prom_log = dir.path().join("prometheus.log");
+    let mut prometheus = Reaped(Some(
+        Command::new("prometheus")
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("data").display()
+            ))
+            .arg(format!("--web.listen-address={prom_addr}"))
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&prom_log).unwrap())
+            .stderr(std::fs::File::create(dir.path().join("prometheus.err")).unwrap())
+            .spawn()
+            .expect("start prometheus"),
+    ));
+
+    // 3. Wait for the counter and the firing alert, bounded.
+    let alerts_q = "sum(mizuban_alerts_total{job=\"mizuban\"})";
+    let firing_q = "ALERTS{alertname=\"MizubanInternetEgress\",alertstate=\"firing\"}";
+    let deadline = Instant::now() + ALERT_TIMEOUT;
+    let (mut last_count, mut last_firing) = (String::new(), String::new());
+    let mut done = false;
+    while Instant::now() < deadline {
+        if let Ok(Some(status)) = prometheus.child().try_wait() {
+            panic!(
+                "prometheus exited early ({status}):\n{}",
+                tail(&dir.path().join("prometheus.err"), 30)
+            );
+        }
+        let count = query(prom_addr, alerts_q);
+        let firing = query(prom_addr, firing_q);
+        last_count = format!("{count:?}");
+        last_firing = format!("{firing:?}");
+        let count_ok = count
+            .as_ref()
+            .is_ok_and(|r| r.first().is_some_and(|s| sample_value(s) > 0.0));
+        let firing_ok = firing.as_ref().is_ok_and(|r| {
+            r.iter()
+                .any(|s| s["metric"]["rule"] == "internet_egress" && sample_value(s) == 1.0)
+        });
+        if count_ok && firing_ok {
+            done = true;
+            break;
+        }
+        std::thread::sleep(POLL);
+    }
+    if !done {
+        let targets = http_get(prom_addr, "/api/v1/targets")
+            .map(|(_, b)| b)
+            .unwrap_or_else(|e| e.to_string());
+        panic!(
+            "within {ALERT_TIMEOUT:?}: {alerts_q} -> {last_count}\n{firing_q} -> {last_firing}\n\
+             targets: {targets}\nprometheus log:\n{}",
+            tail(&dir.path().join("prometheus.err"), 30)
+        );
+    }
+
+    // 4. A scrape passes promtool's lint.
+    let (status, scrape) = http_get(metrics_addr, "/metrics").expect("scrape mizuban");
+    assert_eq!(status, 200);
+    assert!(scrape.contains("mizuban_alerts_total{rule=\"internet_egress\""));
+    let mut lint = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run promtool");
+    lint.stdin
+        .take()
+        .unwrap()
+        .write_all(scrape.as_bytes())
+        .unwrap();
+    let out = lint.wait_with_output().unwrap();
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && report.trim().is_empty(),
+        "promtool check metrics:\n{report}"
+    );
+
+    // 5. SIGTERM ends the lingering replay cleanly; then Prometheus.
+    let status = terminate(mizuban.child()).expect("mizuban did not exit after SIGTERM");
+    mizuban.0 = None;
+    let stderr_text = log_thread.join().unwrap_or_default();
+    assert!(
+        status.success(),
+        "mizuban exited with {status}:\n{stderr_text}"
+    );
+    let _ = terminate(prometheus.child());
+}
+
+/// `capinfos -T -r -M -<flag>` on one file: its single number.
+fn capinfos(flag: &str, file: &Path) -> u64 {
+    let out = Command::new("capinfos")
+        .args(["-T", "-r", "-M", flag])
+        .arg(file)
+        .output()
+        .expect("run capinfos");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.trim()
+        .rsplit('\t')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("capinfos {flag}: {text}"))
+}
+
+/// `--metrics-textfile` writes the final totals, and they agree with capinfos.
+#[test]
+fn textfile_has_final_totals_matching_capinfos_and_passes_promtool() {
+    if tool_missing("promtool") || tool_missing("capinfos") {
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_mizuban");
+    let help = Command::new(bin)
+        .args(["replay", "--help"])
+        .output()
+        .expect("run mizuban replay --help");
+    if !String::from_utf8_lossy(&help.stdout).contains("--metrics-textfile") {
+        println!("SKIP: mizuban replay has no --metrics-textfile yet");
+        return;
+    }
+    let pcap = repo().join("samples/water-plant.pcap");
+    if !pcap.exists() {
+        assert!(!require_tools(), "{} missing", pcap.display());
+        println!("SKIP: {} missing", pcap.display());
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let prom = dir.path().join("mizuban.prom");
+    let out = Command::new(bin)
+        .args(["replay", "--no-progress", "--metrics-textfile"])
+        .arg(&prom)
+        .arg(&pcap)
+        .stdout(Stdio::null())
+        .output()
+        .expect("run mizuban");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&prom).expect("textfile written");
+    let value = |series: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{series} not in textfile:\n{text}"))
+    };
+    assert_eq!(
+        value("mizuban_capture_packets_total{source=\"file\"}"),
+        capinfos("-c", &pcap)
+    );
+    assert_eq!(
+        value("mizuban_capture_bytes_total{source=\"file\"}"),
+        capinfos("-d", &pcap)
+    );
+    let lint = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::fs::File::open(&prom).unwrap())
+        .output()
+        .expect("run promtool");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&lint.stdout),
+        String::from_utf8_lossy(&lint.stderr)
+    );
+    assert!(
+        lint.status.success() && report.trim().is_empty(),
+        "promtool check metrics:\n{report}"
+    );
+    // No temporary file is left beside it for node_exporter to trip over.
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, vec![std::ffi::OsString::from("mizuban.prom")]);
+}
