@@ -4,6 +4,7 @@ pub mod config;
 #[cfg(feature = "live")]
 pub mod live;
 pub mod pipeline;
+pub mod state;
 pub mod synth;
 pub mod telemetry;
 pub mod telemetry_detect;

@@ -103,6 +103,19 @@ impl LiveSource {
         }
         self.last_stats = Instant::now();
         for iface in &mut self.ifaces {
+            let down = link_down(&iface.name);
+            if down && iface.cap.is_some() {
+                // libpcap in non-blocking mode does not report ENETDOWN on Linux (found by
+                // tests/live_capture.rs), so the link state is read from sysfs as well.
+                eprintln!(
+                    "mizuban: interface {} failed (link down); reopening every {:?}",
+                    iface.name, self.cfg.reopen_interval
+                );
+                iface.cap = None;
+                iface.retry_at = Instant::now() + self.cfg.reopen_interval;
+                self.pending.push((DropReason::InterfaceDown, 1));
+                continue;
+            }
             match iface.cap.as_mut() {
                 Some(cap) => {
                     if let Ok(st) = cap.stats() {
@@ -114,6 +127,8 @@ impl LiveSource {
                         }
                     }
                 }
+                // Opening a down interface succeeds on Linux, so wait for the link first.
+                None if down => {}
                 None if Instant::now() >= iface.retry_at => {
                     match open_iface(&iface.name, &self.cfg) {
                         Ok(cap) => {
@@ -127,6 +142,23 @@ impl LiveSource {
                 None => {}
             }
         }
+    }
+}
+
+/// Where Linux publishes interface state (`operstate`, RFC 2863 ifOperStatus).
+const SYSFS_NET: &str = "/sys/class/net";
+
+/// Whether the kernel says the link is down (or the interface is gone). Unknown states
+/// ("unknown", "dormant", no sysfs at all) count as up: a false "down" would stop a
+/// capture that works.
+fn link_down(name: &str) -> bool {
+    let root = std::path::Path::new(SYSFS_NET);
+    if !root.is_dir() {
+        return false;
+    }
+    match std::fs::read_to_string(root.join(name).join("operstate")) {
+        Ok(state) => matches!(state.trim(), "down" | "lowerlayerdown" | "notpresent"),
+        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
     }
 }
 

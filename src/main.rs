@@ -9,6 +9,8 @@ use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod cli_state;
+
 /// mizuban (水番, the watchman of the water): a passive monitor that proves — or
 /// disproves — that an OT network is closed. It reads mirrored-port traffic or capture
 /// files, decodes industrial and IT protocols, and reports internet egress, VPNs, remote
@@ -34,6 +36,15 @@ enum Command {
     /// and the running policy kept). Needs the `live` cargo feature.
     #[cfg(feature = "live")]
     Capture(CaptureArgs),
+    /// Build, read, compare and approve baselines of normal traffic.
+    ///
+    /// Typical use: `baseline learn --out B.json normal.pcap`, then
+    /// `replay --baseline B.json new.pcap` (new hosts, conversations, services, Modbus
+    /// clients and writers become alerts), then `baseline approve B.json --alert ID` for
+    /// each sanctioned change.
+    Baseline(cli_state::BaselineArgs),
+    /// Print the asset inventory of a state file (STATE_DIR/state.json).
+    Assets(cli_state::AssetsArgs),
     /// Check a configuration file and explain any error (key and line).
     CheckConfig {
         /// The TOML configuration file.
@@ -97,9 +108,27 @@ struct ReplayArgs {
     /// textfile collector), atomically.
     #[arg(long, value_name = "PATH")]
     metrics_textfile: Option<PathBuf>,
+    /// Enforce this baseline (from `mizuban baseline learn`): what it lacks raises
+    /// alerts. The findings are recorded in the file at the end, so `mizuban baseline
+    /// approve B.json --alert ID` can accept them. With --state-dir, it replaces the
+    /// checkpoint's baseline (the inventory still resumes).
+    #[arg(long, value_name = "B.json")]
+    baseline: Option<PathBuf>,
+    /// Keep baseline and inventory in DIR/state.json: resume from it if present, save
+    /// it every checkpoint interval and at the end (default: [state] dir).
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<PathBuf>,
+    /// Wall time between checkpoints, e.g. 30s, 5m (default: [state] checkpoint_interval).
+    #[arg(long, value_name = "DURATION", value_parser = parse_interval)]
+    checkpoint_interval: Option<std::time::Duration>,
     /// Capture files to replay.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
+}
+
+fn parse_interval(s: &str) -> Result<std::time::Duration, String> {
+    mizuban_capture::time_serde::parse_duration(s)
+        .ok_or_else(|| format!("{s:?} is not a duration (e.g. 30s, 5m, 250ms)"))
 }
 
 fn main() -> ExitCode {
@@ -107,6 +136,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Replay(args) => replay(args),
         Command::CheckConfig { file } => check_config(&file),
+        Command::Baseline(args) => cli_state::baseline(args),
+        Command::Assets(args) => cli_state::assets(args),
         #[cfg(feature = "live")]
         Command::Capture(args) => capture(args),
     };
@@ -152,6 +183,18 @@ fn open_output(spec: &str) -> anyhow::Result<Box<dyn Write + Send>> {
 fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let cfg = load_config(args.config.as_deref())?;
     let workers = cfg.workers(args.workers);
+    // Before any output is created: a refused baseline or state file stops here.
+    let baseline = args
+        .baseline
+        .as_deref()
+        .map(mizuban::state::load_baseline)
+        .transpose()?;
+    let run_state = mizuban::state::RunState::open(
+        &cfg,
+        args.state_dir.as_deref(),
+        baseline,
+        args.checkpoint_interval,
+    )?;
     let sinks = Sinks {
         events: args.events.as_deref().map(open_output).transpose()?,
         alerts: args.alerts.as_deref().map(open_output).transpose()?,
@@ -160,7 +203,7 @@ fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     };
     let mut src = pipeline::files::FileSource::open(&args.files);
     let opts = RunOptions {
-        tracker: None,
+        tracker: run_state.tracker.clone(),
         workers,
         back_pressure: BackPressure::Block,
         input_names: pipeline::display_names(&args.files),
@@ -186,6 +229,10 @@ fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let result = pipeline::run(&cfg, &mut src, opts, &handles)?;
     if let Some(bar) = bar {
         bar.finish();
+    }
+    run_state.finish()?;
+    if let Some(path) = &args.baseline {
+        record_findings(&result.tracker, path)?;
     }
     if let Some(t) = &telemetry {
         t.update_now();
@@ -221,10 +268,36 @@ fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// Writes the enforced baseline, with the findings this run added to its pending list,
+/// back to its file (atomically) so they can be approved by alert id.
+fn record_findings(
+    tracker: &mizuban_detect::baseline::SharedTracker,
+    path: &Path,
+) -> anyhow::Result<()> {
+    let t = mizuban_detect::baseline::tracker::lock(tracker);
+    if let Some(b) = &t.baseline {
+        mizuban::state::save_baseline(path, b)?;
+    }
+    Ok(())
+}
+
 /// The default metrics address for live capture: loopback only, so a sensor exposes
 /// nothing to the network unless configured to.
 #[cfg(feature = "live")]
 const DEFAULT_METRICS_LISTEN: &str = "127.0.0.1:9731";
+
+/// Live events go out line by line: the sinks only flush alerts per line, and on a quiet
+/// link a block buffer would hold the last events indefinitely (found by
+/// tests/live_capture.rs). One write per event is far below the cost of capturing it.
+#[cfg(feature = "live")]
+fn open_live_output(spec: &str) -> anyhow::Result<Box<dyn Write + Send>> {
+    if spec == "-" {
+        Ok(Box::new(std::io::LineWriter::new(std::io::stdout())))
+    } else {
+        let f = std::fs::File::create(spec).with_context(|| format!("cannot create {spec}"))?;
+        Ok(Box::new(std::io::LineWriter::with_capacity(1 << 16, f)))
+    }
+}
 
 #[cfg(feature = "live")]
 fn capture(args: CaptureArgs) -> anyhow::Result<ExitCode> {
@@ -242,7 +315,7 @@ fn capture(args: CaptureArgs) -> anyhow::Result<ExitCode> {
     }
     let names = src.names();
     let sinks = Sinks {
-        events: args.events.as_deref().map(open_output).transpose()?,
+        events: args.events.as_deref().map(open_live_output).transpose()?,
         alerts: args.alerts.as_deref().map(open_output).transpose()?,
         file_names: names.clone(),
         flush_each_line: true,

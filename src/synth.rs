@@ -73,6 +73,17 @@ impl<W: Write> TraceWriter<W> {
         self.emit()
     }
 
+    /// An IPv4 packet of any IP protocol (ESP 50, AH 51, GRE 47 ...) carrying `payload`
+    /// right after the IP header.
+    pub fn ip(&mut self, from: Host, to: Host, protocol: u8, payload: &[u8]) -> io::Result<()> {
+        self.buf.clear();
+        PacketBuilder::ethernet2(from.mac, to.mac)
+            .ipv4(from.ip.octets(), to.ip.octets(), 64)
+            .write(&mut self.buf, etherparse::IpNumber(protocol), payload)
+            .map_err(io::Error::other)?;
+        self.emit()
+    }
+
     pub fn arp_request(&mut self, from: Host, target: Ipv4Addr) -> io::Result<()> {
         self.buf.clear();
         self.buf.extend_from_slice(&[0xff; 6]);
@@ -165,6 +176,11 @@ impl TcpSession {
             self.sseq = self.sseq.wrapping_add(consumed);
         }
         w.emit()
+    }
+
+    /// The client's SYN alone: an attempt nobody answers (or that is dropped on the way).
+    pub fn syn<W: Write>(&mut self, w: &mut TraceWriter<W>) -> io::Result<()> {
+        self.segment(w, true, 0x02, &[])
     }
 
     pub fn handshake<W: Write>(&mut self, w: &mut TraceWriter<W>) -> io::Result<()> {

@@ -15,8 +15,8 @@
 
 mod common;
 
+use common::modbus_inject::{CAPTURE, EXPECTED_FINDINGS, tshark_endpoints, write_modified};
 use common::{have_tool, run_stdout, shared_pcaps_dir};
-use etherparse::PacketBuilder;
 use mizuban::config::Config;
 use mizuban_detect::Finding;
 use mizuban_detect::baseline::{
@@ -28,17 +28,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-/// 192.168.0.20 (PLC, 00:90:e8:4c:83:db) is polled by five clients; 192.168.0.133
-/// (b0:83:fe:75:35:74) only reads (function 4, unit 1), per
-/// `tshark -Y "mbtcp && tcp.dstport==502" -T fields -e ip.src -e modbus.func_code`.
-const CAPTURE: &str = "modbus/iti_modbus_test.pcap";
-const PLC: [u8; 4] = [192, 168, 0, 20];
-const PLC_MAC: [u8; 6] = [0x00, 0x90, 0xe8, 0x4c, 0x83, 0xdb];
-const READER: [u8; 4] = [192, 168, 0, 133];
-const READER_MAC: [u8; 6] = [0xb0, 0x83, 0xfe, 0x75, 0x35, 0x74];
-const NEWCOMER: [u8; 4] = [192, 168, 0, 99];
-const NEWCOMER_MAC: [u8; 6] = [0xb0, 0x83, 0xfe, 0x00, 0x00, 0x99];
 
 fn events(path: &Path) -> Vec<Event> {
     mizuban::pipeline::collect(&[path.to_path_buf()], &Config::default(), 1)
@@ -68,106 +57,6 @@ fn enforce(b: &mut Baseline, evs: &[Event]) -> Vec<Finding> {
     out
 }
 
-/// One TCP segment, Ethernet II + IPv4, as the frame bytes.
-#[allow(clippy::too_many_arguments)]
-fn segment(
-    src_mac: [u8; 6],
-    dst_mac: [u8; 6],
-    src: [u8; 4],
-    dst: [u8; 4],
-    sport: u16,
-    dport: u16,
-    seq: u32,
-    ack: Option<u32>,
-    syn: bool,
-    payload: &[u8],
-) -> Vec<u8> {
-    let mut b = PacketBuilder::ethernet2(src_mac, dst_mac)
-        .ipv4(src, dst, 64)
-        .tcp(sport, dport, seq, 64240);
-    if syn {
-        b = b.syn();
-    }
-    if let Some(a) = ack {
-        b = b.ack(a);
-    }
-    if !payload.is_empty() {
-        b = b.psh();
-    }
-    let mut out = Vec::new();
-    b.write(&mut out, payload).unwrap();
-    out
-}
-
-/// A whole Modbus/TCP session: handshake, one request, its response.
-fn session(
-    client: ([u8; 6], [u8; 4], u16),
-    server: ([u8; 6], [u8; 4]),
-    request: &[u8],
-    response: &[u8],
-) -> Vec<Vec<u8>> {
-    let ((cm, ci, cp), (sm, si)) = (client, server);
-    let (c0, s0) = (1000u32, 5000u32);
-    let req_len = u32::try_from(request.len()).unwrap();
-    vec![
-        segment(cm, sm, ci, si, cp, 502, c0, None, true, &[]),
-        segment(sm, cm, si, ci, 502, cp, s0, Some(c0 + 1), true, &[]),
-        segment(cm, sm, ci, si, cp, 502, c0 + 1, Some(s0 + 1), false, &[]),
-        segment(
-            cm,
-            sm,
-            ci,
-            si,
-            cp,
-            502,
-            c0 + 1,
-            Some(s0 + 1),
-            false,
-            request,
-        ),
-        segment(
-            sm,
-            cm,
-            si,
-            ci,
-            502,
-            cp,
-            s0 + 1,
-            Some(c0 + 1 + req_len),
-            false,
-            response,
-        ),
-    ]
-}
-
-/// Copies a little-endian microsecond pcap (magic d4 c3 b2 a1, as this capture is) and
-/// appends `frames`, one second apart after its last packet.
-fn append_frames(src: &Path, dst: &Path, frames: &[Vec<u8>]) {
-    let mut bytes = std::fs::read(src).unwrap();
-    assert_eq!(
-        &bytes[..4],
-        &[0xd4, 0xc3, 0xb2, 0xa1],
-        "little-endian usec pcap"
-    );
-    // Walk the records (16-byte header: ts_sec, ts_usec, incl_len, orig_len) to the last.
-    let le = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
-    let (mut at, mut last_sec) = (24usize, 0u32);
-    while at + 16 <= bytes.len() {
-        last_sec = le(at);
-        at += 16 + le(at + 8) as usize;
-    }
-    assert_eq!(at, bytes.len(), "capture ends on a record boundary");
-    for (i, f) in frames.iter().enumerate() {
-        let len = u32::try_from(f.len()).unwrap();
-        let sec = last_sec + 1 + u32::try_from(i).unwrap();
-        for v in [sec, 0, len, len] {
-            bytes.extend_from_slice(&v.to_le_bytes());
-        }
-        bytes.extend_from_slice(f);
-    }
-    std::fs::write(dst, bytes).unwrap();
-}
-
 fn capture() -> Option<PathBuf> {
     let p = shared_pcaps_dir().join(CAPTURE);
     if p.exists() {
@@ -193,58 +82,26 @@ fn new_host_and_new_writer_in_a_modified_copy() {
     let Some(pcap) = capture() else { return };
     let dir = tempfile::tempdir().unwrap();
     let modified = dir.path().join("modified.pcap");
-    // Read Input Registers (4) from the newcomer: MBAP tid 0x0101, proto 0, len 6,
-    // unit 1; PDU 04, address 0000, quantity 0001. Response: 04, 2 bytes, 0x002a.
-    let read_req = [0x01, 0x01, 0, 0, 0, 6, 1, 0x04, 0, 0, 0, 1];
-    let read_rsp = [0x01, 0x01, 0, 0, 0, 5, 1, 0x04, 2, 0, 0x2a];
-    // Write Single Register (6) from the reader: address 0000, value 0001; the
-    // response echoes the request (Modbus Application Protocol v1.1b3 section 6.6).
-    let write_req = [0x02, 0x02, 0, 0, 0, 6, 1, 0x06, 0, 0, 0, 1];
-    let mut frames = session(
-        (NEWCOMER_MAC, NEWCOMER, 40001),
-        (PLC_MAC, PLC),
-        &read_req,
-        &read_rsp,
-    );
-    frames.extend(session(
-        (READER_MAC, READER, 40002),
-        (PLC_MAC, PLC),
-        &write_req,
-        &write_req,
-    ));
-    append_frames(&pcap, &modified, &frames);
+    write_modified(&pcap, &modified);
 
     let mut b = learn(&events(&pcap));
     let out = enforce(&mut b, &events(&modified));
     let got: BTreeSet<(&str, String)> = out.iter().map(|f| (f.rule, f.key.clone())).collect();
-    let want: BTreeSet<(&str, String)> = [
-        // The newcomer: a host, its conversation with the PLC, its Modbus client role
-        // and its place among the PLC's clients.
-        (rules::NEW_HOST, "192.168.0.99"),
-        (rules::NEW_CONVERSATION, "192.168.0.20|192.168.0.99|tcp"),
-        (rules::NEW_ICS_PROTOCOL, "192.168.0.99|modbus|client"),
-        (rules::NEW_MODBUS_CLIENT, "192.168.0.99|192.168.0.20"),
-        // The reader's write (its conversation, service, unit id are all known).
-        (rules::NEW_MODBUS_WRITER, "192.168.0.133|192.168.0.20"),
-    ]
-    .into_iter()
-    .map(|(r, k)| (r, k.to_string()))
-    .collect();
+    let want: BTreeSet<(&str, String)> = EXPECTED_FINDINGS
+        .iter()
+        .map(|(r, k)| (*r, k.to_string()))
+        .collect();
+    // The shared list names the rules by string; they are the library's constants.
+    for r in [
+        rules::NEW_HOST,
+        rules::NEW_CONVERSATION,
+        rules::NEW_ICS_PROTOCOL,
+        rules::NEW_MODBUS_CLIENT,
+        rules::NEW_MODBUS_WRITER,
+    ] {
+        assert!(want.iter().any(|(w, _)| *w == r), "{r}");
+    }
     assert_eq!(got, want, "{out:#?}");
-}
-
-/// `tshark -q -z endpoints,ip`: the addresses of the capture.
-fn tshark_endpoints(pcap: &Path) -> BTreeSet<IpAddr> {
-    let out =
-        run_stdout(
-            Command::new("tshark")
-                .arg("-r")
-                .arg(pcap)
-                .args(["-q", "-z", "endpoints,ip"]),
-        );
-    out.lines()
-        .filter_map(|l| l.split_whitespace().next()?.parse::<IpAddr>().ok())
-        .collect()
 }
 
 /// MACs by source IP, and (Modbus client, server) pairs.

@@ -65,7 +65,6 @@ pub fn run(
     let mut by_protocol: BTreeMap<AppProtocol, u64> = BTreeMap::new();
     let mut last_publish = Instant::now();
     let mut merge = OrderedMerge::new(workers);
-    let mut ready: Vec<Event> = Vec::new();
     let mut alerts: Vec<AlertLine> = Vec::new();
     let mut events_by_type: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut finals: Vec<Option<EngineStats>> = vec![None; workers];
@@ -79,17 +78,16 @@ pub fn run(
                 watermark,
             } => {
                 merge.push(worker, events, watermark);
-                merge.pop_ready(&mut ready);
-                for ev in ready.drain(..) {
+                merge.drain_ready(|ev| {
                     handle(
-                        &ev,
+                        ev,
                         &mut detector,
                         &mut sinks,
                         &mut alerts,
                         &mut events_by_type,
                         &mut by_protocol,
-                    );
-                }
+                    )
+                });
                 if last_publish.elapsed() >= PUBLISH_INTERVAL {
                     last_publish = Instant::now();
                     publish(&shared_det, &detector, &by_protocol);
@@ -117,17 +115,16 @@ pub fn run(
         }
     }
     // Every worker is done: release what is left (their watermarks are at the maximum).
-    merge.pop_ready(&mut ready);
-    for ev in ready.drain(..) {
+    merge.drain_ready(|ev| {
         handle(
-            &ev,
+            ev,
             &mut detector,
             &mut sinks,
             &mut alerts,
             &mut events_by_type,
             &mut by_protocol,
-        );
-    }
+        )
+    });
     publish(&shared_det, &detector, &by_protocol);
     let mut engine_stats = EngineStats::default();
     for s in finals.iter().flatten() {

@@ -7,66 +7,100 @@
 //! watermark has passed their sequence number.
 
 use mizuban_protocols::Event;
-use std::cmp::{Ordering, Reverse};
-use std::collections::BinaryHeap;
+use std::collections::VecDeque;
 
-struct Keyed(Event);
-
-impl PartialEq for Keyed {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.sort_key() == other.0.sort_key()
-    }
-}
-impl Eq for Keyed {}
-impl PartialOrd for Keyed {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Keyed {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.0.sort_key().cmp(&other.0.sort_key())
-    }
+/// One worker's pending output: chunks as they arrived (each sorted by the worker),
+/// and how far into the first chunk the merge has read.
+#[derive(Default)]
+struct Pending {
+    chunks: VecDeque<Vec<Event>>,
+    cursor: usize,
 }
 
+impl Pending {
+    fn head(&self) -> Option<&Event> {
+        self.chunks.front().and_then(|c| c.get(self.cursor))
+    }
+
+    fn advance(&mut self) {
+        self.cursor += 1;
+        if self.chunks.front().is_some_and(|c| self.cursor >= c.len()) {
+            self.chunks.pop_front();
+            self.cursor = 0;
+        }
+    }
+}
+
+/// A k-way merge over the workers' outputs. Each worker sends its events sorted by
+/// [`Event::sort_key`] (its packets and ticks are processed in sequence order), so
+/// the merge only compares the workers' heads; events are handed out by reference and
+/// never moved, which matters at a million Modbus transactions a second.
 pub struct OrderedMerge {
     watermarks: Vec<u64>,
-    heap: BinaryHeap<Reverse<Keyed>>,
+    pending: Vec<Pending>,
 }
 
 impl OrderedMerge {
     pub fn new(workers: usize) -> OrderedMerge {
+        let n = workers.max(1);
         OrderedMerge {
-            watermarks: vec![0; workers.max(1)],
-            heap: BinaryHeap::new(),
+            watermarks: vec![0; n],
+            pending: (0..n).map(|_| Pending::default()).collect(),
         }
     }
 
-    /// Adds a worker's events and raises its watermark.
+    /// Adds a worker's events (sorted by sort key) and raises its watermark.
     pub fn push(&mut self, worker: usize, events: Vec<Event>, watermark: u64) {
-        for ev in events {
-            self.heap.push(Reverse(Keyed(ev)));
+        if let Some(p) = self.pending.get_mut(worker)
+            && !events.is_empty()
+        {
+            p.chunks.push_back(events);
         }
         if let Some(w) = self.watermarks.get_mut(worker) {
             *w = (*w).max(watermark);
         }
     }
 
-    /// Moves every event that no worker can still precede into `out`, in order.
-    pub fn pop_ready(&mut self, out: &mut Vec<Event>) {
+    /// Calls `f` on every event that no worker can still precede, in order.
+    pub fn drain_ready(&mut self, mut f: impl FnMut(&Event)) {
         let low = self.watermarks.iter().copied().min().unwrap_or(u64::MAX);
-        while let Some(Reverse(top)) = self.heap.peek() {
-            if top.0.order.seq > low {
+        loop {
+            let mut best: Option<(usize, (u64, mizuban_protocols::FlowTuple, u32))> = None;
+            for (i, p) in self.pending.iter().enumerate() {
+                if let Some(ev) = p.head()
+                    && ev.order.seq <= low
+                {
+                    let k = ev.sort_key();
+                    if best.as_ref().is_none_or(|(_, b)| k < *b) {
+                        best = Some((i, k));
+                    }
+                }
+            }
+            let Some((i, _)) = best else { break };
+            let Some(p) = self.pending.get_mut(i) else {
                 break;
+            };
+            if let Some(ev) = p.head() {
+                f(ev);
             }
-            if let Some(Reverse(Keyed(ev))) = self.heap.pop() {
-                out.push(ev);
-            }
+            p.advance();
         }
     }
 
     pub fn pending(&self) -> usize {
-        self.heap.len()
+        self.pending
+            .iter()
+            .flat_map(|p| p.chunks.iter())
+            .map(Vec::len)
+            .sum()
+    }
+}
+
+/// Sorts one worker's output for the merge; already in order in the common case, where
+/// this is a single pass of comparisons.
+pub fn sort_for_merge(events: &mut [Event]) {
+    if !events.is_sorted_by_key(Event::sort_key) {
+        events.sort_by_key(Event::sort_key);
     }
 }
 
@@ -77,7 +111,7 @@ mod tests {
     use mizuban_protocols::event::{Arp, EventKind};
     use mizuban_protocols::{EventOrder, FlowTuple};
 
-    fn ev(seq: u64, sub: u32, port: u16) -> Event {
+    pub fn ev(seq: u64, sub: u32, port: u16) -> Event {
         Event {
             order: EventOrder { seq, sub },
             ts: Timestamp(0),
@@ -103,13 +137,13 @@ mod tests {
         let mut m = OrderedMerge::new(2);
         let mut out = Vec::new();
         m.push(0, vec![ev(5, 0, 1000)], 5);
-        m.pop_ready(&mut out);
+        m.drain_ready(|e| out.push(e.clone()));
         assert!(
             out.is_empty(),
             "worker 1 may still emit something before seq 5"
         );
         m.push(1, vec![ev(3, 0, 2000)], 6);
-        m.pop_ready(&mut out);
+        m.drain_ready(|e| out.push(e.clone()));
         let seqs: Vec<u64> = out.iter().map(|e| e.order.seq).collect();
         assert_eq!(seqs, vec![3, 5]);
     }
@@ -125,9 +159,26 @@ mod tests {
         b.push(1, vec![ev(9, 0, 1000)], 9);
         b.push(0, vec![ev(9, 0, 3000)], 9);
         let (mut oa, mut ob) = (Vec::new(), Vec::new());
-        a.pop_ready(&mut oa);
-        b.pop_ready(&mut ob);
+        a.drain_ready(|e| oa.push(e.clone()));
+        b.drain_ready(|e| ob.push(e.clone()));
         assert_eq!(oa, ob);
         assert_eq!(oa[0].flow.client.port(), 1000);
+    }
+}
+
+#[cfg(test)]
+mod tests_support {
+    pub use super::tests::ev;
+}
+
+#[cfg(test)]
+mod sort_tests {
+    use super::*;
+
+    #[test]
+    fn unsorted_worker_output_is_sorted_before_merging() {
+        let mut v = vec![tests_support::ev(9, 0, 3000), tests_support::ev(9, 0, 1000)];
+        sort_for_merge(&mut v);
+        assert_eq!(v[0].flow.client.port(), 1000);
     }
 }

@@ -59,7 +59,8 @@ pub fn run(
                 (u64::MAX, true)
             }
         };
-        let out = std::mem::take(&mut events);
+        let mut out = std::mem::take(&mut events);
+        super::merge::sort_for_merge(&mut out);
         if output
             .send(WorkerOut::Events {
                 worker,

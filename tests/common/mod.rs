@@ -67,3 +67,5 @@ pub fn mizuban() -> Command {
 pub fn sample_pcap() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/water-plant.pcap")
 }
+pub mod modbus_inject;
+pub mod rules_builder;

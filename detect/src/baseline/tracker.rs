@@ -20,6 +20,33 @@ use std::sync::{Arc, Mutex, MutexGuard};
 pub struct AssetTracker {
     pub baseline: Option<Baseline>,
     pub inventory: Inventory,
+    /// Modbus transactions already folded in without a finding (see `repeat_key`).
+    seen_modbus: ahash::AHashSet<ModbusKey>,
+}
+
+/// Transactions cached before the memo is cleared; bounds its memory (~40 B a key).
+const MAX_SEEN_MODBUS: usize = 65_536;
+
+/// What a Modbus transaction contributes to the inventory and baseline. A poll loop
+/// repeats the same few keys millions of times; once one has been folded in without
+/// raising a finding, its repeats change nothing and are skipped (the hot path of a
+/// plant's traffic). Keys that raised a finding are not cached, so their repeats still
+/// reach the baseline and raise the alert's count.
+type ModbusKey = (IpAddr, IpAddr, u16, u8, u8, bool, bool);
+
+fn repeat_key(ev: &Event) -> Option<ModbusKey> {
+    match &ev.kind {
+        mizuban_protocols::EventKind::Modbus(tx) if tx.device_identity.is_none() => Some((
+            ev.flow.client.ip(),
+            ev.flow.server.ip(),
+            ev.flow.server.port(),
+            tx.unit_id,
+            tx.function,
+            tx.is_write(),
+            tx.response_frame.is_some(),
+        )),
+        _ => None,
+    }
 }
 
 /// Borrowed form of [`DetectState`] so a checkpoint does not copy the state.
@@ -35,6 +62,7 @@ impl AssetTracker {
         AssetTracker {
             baseline: baseline.map(Baseline::new),
             inventory: Inventory::new(inventory),
+            seen_modbus: ahash::AHashSet::default(),
         }
     }
 
@@ -50,6 +78,7 @@ impl AssetTracker {
                 None => Baseline::new(cfg),
             }),
             inventory: Inventory::from_state(inventory, state.inventory.unwrap_or_default()),
+            seen_modbus: ahash::AHashSet::default(),
         }
     }
 
@@ -59,9 +88,24 @@ impl AssetTracker {
         is_internal: &dyn Fn(IpAddr) -> bool,
         out: &mut Vec<Finding>,
     ) {
+        let key = repeat_key(ev);
+        if let Some(k) = &key
+            && self.seen_modbus.contains(k)
+        {
+            return;
+        }
+        let before = out.len();
         self.inventory.on_event(ev, is_internal, out);
         if let Some(b) = &mut self.baseline {
             b.on_event(ev, is_internal, out);
+        }
+        if let Some(k) = key
+            && out.len() == before
+        {
+            if self.seen_modbus.len() >= MAX_SEEN_MODBUS {
+                self.seen_modbus.clear();
+            }
+            self.seen_modbus.insert(k);
         }
     }
 

@@ -27,6 +27,10 @@ pub fn parse_net(s: &str) -> Result<IpNet, String> {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NetSet {
     nets: Vec<IpNet>,
+    /// (network, mask) per family, for `contains`: called several times per event, so it
+    /// compares integers instead of going through `IpNet`.
+    v4: Vec<(u32, u32)>,
+    v6: Vec<(u128, u128)>,
 }
 
 impl NetSet {
@@ -34,11 +38,28 @@ impl NetSet {
         // IPv4-mapped addresses are matched as IPv4 in `contains`; keep order stable.
         nets.sort_by_key(|n| std::cmp::Reverse(n.prefix_len()));
         nets.dedup();
-        NetSet { nets }
+        let mut v4 = Vec::new();
+        let mut v6 = Vec::new();
+        for n in &nets {
+            match n {
+                IpNet::V4(n) => v4.push((u32::from(n.network()), u32::from(n.netmask()))),
+                IpNet::V6(n) => v6.push((u128::from(n.network()), u128::from(n.netmask()))),
+            }
+        }
+        NetSet { nets, v4, v6 }
     }
 
     pub fn contains(&self, ip: IpAddr) -> bool {
-        self.longest_match(ip).is_some()
+        match canonical(ip) {
+            IpAddr::V4(a) => {
+                let a = u32::from(a);
+                self.v4.iter().any(|(net, mask)| a & mask == *net)
+            }
+            IpAddr::V6(a) => {
+                let a = u128::from(a);
+                self.v6.iter().any(|(net, mask)| a & mask == *net)
+            }
+        }
     }
 
     /// The most specific network holding `ip` (IPv4-mapped IPv6 is matched as IPv4).
