@@ -28,6 +28,11 @@ pub struct DetectorShared {
 
 pub type SharedDetectorStats = Arc<Mutex<DetectorShared>>;
 
+/// Live capture: how often alerts whose count or last-seen time changed are written
+/// again as `update` lines. Never in replay, whose output must not depend on how fast
+/// the machine runs.
+const LIVE_FLUSH_INTERVAL: Duration = Duration::from_secs(60);
+
 /// How often the detector thread publishes its counters.
 const PUBLISH_INTERVAL: Duration = Duration::from_millis(500);
 
@@ -61,7 +66,9 @@ pub fn run(
     mut sinks: Sinks,
     shared: SharedEngineStats,
     (shared_det, reload): (SharedDetectorStats, Arc<Mutex<Option<DetectConfig>>>),
+    live: bool,
 ) -> DetectorOutput {
+    let mut last_flush = Instant::now();
     let mut by_protocol: BTreeMap<AppProtocol, u64> = BTreeMap::new();
     let mut last_publish = Instant::now();
     let mut merge = OrderedMerge::new(workers);
@@ -70,7 +77,26 @@ pub fn run(
     let mut finals: Vec<Option<EngineStats>> = vec![None; workers];
     let mut done = 0usize;
     while done < workers {
-        let Ok(msg) = input.recv() else { break };
+        // Wake up on a timer too, so a reloaded policy and the metrics are applied on an
+        // idle link as well.
+        let msg = match input.recv_timeout(PUBLISH_INTERVAL) {
+            Ok(m) => m,
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                last_publish = Instant::now();
+                publish(&shared_det, &detector, &by_protocol);
+                apply_reload(&reload, &mut detector);
+                if live && last_flush.elapsed() >= LIVE_FLUSH_INTERVAL {
+                    last_flush = Instant::now();
+                    flush_updates(&mut detector, &mut sinks, &mut alerts);
+                }
+                continue;
+            }
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+        };
+        if live && last_flush.elapsed() >= LIVE_FLUSH_INTERVAL {
+            last_flush = Instant::now();
+            flush_updates(&mut detector, &mut sinks, &mut alerts);
+        }
         match msg {
             WorkerOut::Events {
                 worker,
@@ -183,4 +209,14 @@ fn apply_reload(slot: &Mutex<Option<DetectConfig>>, detector: &mut Detector) {
         Ok(()) => eprintln!("mizuban: new policy in force"),
         Err(e) => eprintln!("mizuban: new policy refused, the running one is kept: {e}"),
     }
+}
+
+/// Writes `update` lines for alerts that changed, at the packet time last seen.
+fn flush_updates(detector: &mut Detector, sinks: &mut Sinks, alerts: &mut Vec<AlertLine>) {
+    let now = detector.period().map(|(_, last)| last).unwrap_or_default();
+    detector.flush(now, alerts);
+    for line in alerts.drain(..) {
+        sinks.alert(&line);
+    }
+    sinks.flush();
 }

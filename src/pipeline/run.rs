@@ -116,10 +116,11 @@ pub fn run(
 
     let shared = handles.engine.clone();
     let shared_det = (handles.detector.clone(), handles.reload.clone());
+    let live = opts.back_pressure == BackPressure::Drop;
     let sinks = opts.sinks;
     let det_handle = std::thread::Builder::new()
         .name("mizuban-detector".into())
-        .spawn(move || detector::run(out_rx, workers, detector, sinks, shared, shared_det))
+        .spawn(move || detector::run(out_rx, workers, detector, sinks, shared, shared_det, live))
         .context("spawning the detector thread")?;
 
     // The source runs on this thread: it is the one that owns the capture handle.
