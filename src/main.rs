@@ -76,6 +76,11 @@ struct CaptureArgs {
     /// BPF filter (tcpdump syntax), overriding [capture] filter.
     #[arg(long, value_name = "EXPR")]
     filter: Option<String>,
+    /// Keep the baseline and inventory in DIR/state.json (default: [state] dir):
+    /// resumed at start, saved every [state] checkpoint_interval and at shutdown. On
+    /// first start the baseline learns for [detect.baseline] learn_secs, then enforces.
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -343,14 +348,17 @@ fn capture(args: CaptureArgs) -> anyhow::Result<ExitCode> {
         );
     }
     telemetry.on_signals(handles.clone(), args.config.clone());
+    // Opened after dropping privileges: the checkpoints belong to the service user.
+    let run_state = mizuban::state::RunState::open(&cfg, args.state_dir.as_deref(), None, None)?;
     let opts = RunOptions {
-        tracker: None,
+        tracker: run_state.tracker.clone(),
         workers,
         back_pressure: BackPressure::Drop,
         input_names: names,
         sinks,
     };
     let result = pipeline::run(&cfg, &mut src, opts, &handles)?;
+    run_state.finish()?;
     telemetry.update_now();
     eprint!(
         "{}",

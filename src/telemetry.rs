@@ -52,6 +52,7 @@ pub fn snapshot(handles: &RunHandles, source_name: &str) -> MetricsSnapshot {
         s.events = d.events_by_protocol.clone();
         s.alerts = d.alert_occurrences.clone();
         s.findings_active = d.findings_active.clone();
+        s.verdict = d.verdict;
     }
     let tracker = handles.tracker.lock().ok().and_then(|t| t.clone());
     if let Some(t) = tracker {

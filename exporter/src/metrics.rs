@@ -14,6 +14,7 @@ use crate::histogram::FixedHistogram;
 use crate::snapshot::{BaselineMode, MetricsSnapshot, QueueName};
 use mizuban_capture::DropReason;
 use mizuban_detect::Severity;
+use mizuban_detect::verdict::Verdict;
 use mizuban_protocols::AppProtocol;
 use prometheus::{
     Gauge, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, core::Collector,
@@ -95,6 +96,8 @@ docs! {
         "Bytes read from a capture source (wire length, link layer included).";
     CAPTURE_PACKETS: "mizuban_capture_packets_total", Counter, ["source"],
         "Packets read from a capture source.";
+    VERDICT: "mizuban_closed_network_verdict", Gauge, ["verdict"],
+        "Closed-network verdict so far: 1 for the current one (closed, not_closed, undetermined), 0 for the others.";
     DROPS: "mizuban_drops_total", Counter, ["reason"],
         "Packets, bytes or units dropped or left unparsed, by reason.";
     EVENTS: "mizuban_events_total", Counter, ["protocol"],
@@ -306,6 +309,7 @@ pub struct Metrics {
     build_info: IntGaugeVec,
     capture_bytes: CounterFamily<String>,
     capture_packets: CounterFamily<String>,
+    closed_network_verdict: Vec<(Verdict, IntGauge)>,
     drops: Vec<(DropReason, IntCounter)>,
     events: CounterFamily<AppProtocol>,
     findings_active: GaugeFamily<&'static str>,
@@ -340,6 +344,12 @@ impl Metrics {
             .map(|m| (*m, baseline_vec.with_label_values(&[m.as_str()])))
             .collect();
 
+        let verdict_vec = register(reg, IntGaugeVec::new(opts(&VERDICT), VERDICT.labels)?)?;
+        let closed_network_verdict = [Verdict::Closed, Verdict::NotClosed, Verdict::Undetermined]
+            .iter()
+            .map(|v| (*v, verdict_vec.with_label_values(&[v.as_str()])))
+            .collect();
+
         let drops_vec = register(reg, IntCounterVec::new(opts(&DROPS), DROPS.labels)?)?;
         // Every reason exists from the start at 0, so rules see the first drop as a rise.
         let drops = DropReason::ALL
@@ -359,6 +369,7 @@ impl Metrics {
             baseline_mode,
             build_info,
             capture_bytes: CounterFamily::new(reg, &CAPTURE_BYTES, MAX_SOURCE_SERIES)?,
+            closed_network_verdict,
             capture_packets: CounterFamily::new(reg, &CAPTURE_PACKETS, MAX_SOURCE_SERIES)?,
             drops,
             events: CounterFamily::new(reg, &EVENTS, MAX_EVENT_SERIES)?,
@@ -419,6 +430,9 @@ impl Metrics {
         self.baseline_learning_progress
             .set(s.baseline_learning_progress.clamp(0.0, 1.0));
         self.baseline_mode_set(s.baseline_mode);
+        for (v, g) in &self.closed_network_verdict {
+            g.set(i64::from(s.verdict == Some(*v)));
+        }
         self.capture_bytes.update(
             s.sources.iter().map(|src| (src.name.clone(), src.bytes)),
             |name| vec![name.clone()],

@@ -103,22 +103,14 @@ impl MetricsServer {
         match self.tls {
             None => {
                 let mut server = axum_server::from_tcp(self.listener).map_err(serve_err)?;
-                server
-                    .http_builder()
-                    .http1()
-                    .timer(hyper_util::rt::TokioTimer::new())
-                    .header_read_timeout(HEADER_READ_TIMEOUT);
+                limit_http1(&mut server);
                 server.handle(handle).serve(make).await
             }
             Some(cfg) => {
                 let cfg = axum_server::tls_rustls::RustlsConfig::from_config(cfg);
                 let mut server = axum_server::tls_rustls::from_tcp_rustls(self.listener, cfg)
                     .map_err(serve_err)?;
-                server
-                    .http_builder()
-                    .http1()
-                    .timer(hyper_util::rt::TokioTimer::new())
-                    .header_read_timeout(HEADER_READ_TIMEOUT);
+                limit_http1(&mut server);
                 server.handle(handle).serve(make).await
             }
         }
@@ -268,4 +260,14 @@ async fn authorized(auth: &Arc<Auth>, headers: &HeaderMap) -> bool {
         return true;
     }
     false
+}
+
+/// HTTP/1 settings shared by the plain and the TLS listener: a slow client gets
+/// [`HEADER_READ_TIMEOUT`] to send its request head.
+fn limit_http1<A: axum_server::Address, Acc>(server: &mut axum_server::Server<A, Acc>) {
+    server
+        .http_builder()
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
 }

@@ -199,6 +199,8 @@ pub struct MetricsSnapshot {
     /// Hosts in the asset inventory.
     pub assets_known: u64,
     pub baseline_mode: BaselineMode,
+    /// The closed-network verdict so far (`None` before the first assessment).
+    pub verdict: Option<mizuban_detect::verdict::Verdict>,
     /// Learning progress, 0.0 to 1.0 (elapsed packet time over the learning period).
     pub baseline_learning_progress: f64,
     /// Everything dropped or left unparsed, by reason.
@@ -229,6 +231,7 @@ impl MetricsSnapshot {
         let mut s = MetricsSnapshot {
             assets_known: 12,
             baseline_mode: BaselineMode::Learning,
+            verdict: Some(mizuban_detect::verdict::Verdict::NotClosed),
             baseline_learning_progress: 0.25,
             flows_active: 40,
             flows_evicted: 2,

@@ -399,6 +399,7 @@ fn label_values_come_from_closed_sets() {
                 "reason" => reasons.contains(v.as_str()),
                 "severity" => severities.contains(v.as_str()) || v == "other",
                 "mode" => modes.contains(v.as_str()),
+                "verdict" => ["closed", "not_closed", "undetermined"].contains(&v.as_str()),
                 "function" | "code" => v.parse::<u8>().is_ok() || v == "other",
                 "queue" => {
                     v == "detector"

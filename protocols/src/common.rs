@@ -281,6 +281,16 @@ pub(crate) mod testutil {
     use crate::parser::{DatagramParser, Direction, ParseCtx, StreamParser};
     use mizuban_capture::{Timestamp, VlanTags};
 
+    /// Bytes from a hex string (surrounding white space ignored).
+    #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+    pub(crate) fn hex(s: &str) -> Vec<u8> {
+        let s = s.trim();
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
     pub(crate) fn tuple(proto: u8) -> FlowTuple {
         FlowTuple {
             client: "192.168.1.10:50000".parse().unwrap(),

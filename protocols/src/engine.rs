@@ -108,6 +108,22 @@ struct Stamp {
     frame: u64,
 }
 
+impl Stamp {
+    /// A parse context whose events carry this stamp, pointing at `frame`.
+    fn ctx<'a>(
+        &self,
+        frame: u64,
+        tuple: FlowTuple,
+        stats: &'a mut EngineStats,
+        events: &'a mut Vec<Event>,
+        sub: &'a mut u32,
+    ) -> ParseCtx<'a> {
+        ParseCtx::new(
+            self.ts, self.seq, self.file, frame, tuple, stats, events, sub,
+        )
+    }
+}
+
 pub struct Engine {
     cfg: EngineConfig,
     table: FlowTable,
@@ -181,16 +197,7 @@ impl Engine {
             }
             let mut sub = 0;
             let tuple = flow.tuple();
-            let mut ctx = ParseCtx::new(
-                stamp.ts,
-                stamp.seq,
-                stamp.file,
-                stamp.frame,
-                tuple,
-                stats,
-                out,
-                &mut sub,
-            );
+            let mut ctx = stamp.ctx(stamp.frame, tuple, stats, out, &mut sub);
             flow.parser.on_tick(&mut ctx, flow.key.proto == PROTO_TCP);
         }
     }
@@ -263,16 +270,7 @@ impl Engine {
             vlan: info.vlan,
         };
         let mut sub = 0;
-        let mut ctx = ParseCtx::new(
-            stamp.ts,
-            stamp.seq,
-            stamp.file,
-            stamp.frame,
-            tuple,
-            &mut self.stats,
-            out,
-            &mut sub,
-        );
+        let mut ctx = stamp.ctx(stamp.frame, tuple, &mut self.stats, out, &mut sub);
         ctx.emit(EventKind::Arp(Arp {
             operation: arp.operation,
             sender_mac: arp.sender_mac,
@@ -478,16 +476,7 @@ impl Engine {
         flow.macs = [client_mac, server_mac];
         let tuple = flow.tuple();
         let (server_port, client_port) = (flow.server_port(), flow.client_port());
-        let mut ctx = ParseCtx::new(
-            stamp.ts,
-            stamp.seq,
-            stamp.file,
-            stamp.frame,
-            tuple,
-            &mut self.stats,
-            out,
-            sub,
-        );
+        let mut ctx = stamp.ctx(stamp.frame, tuple, &mut self.stats, out, sub);
         ctx.emit(EventKind::FlowStart(FlowStart {
             client_mac,
             server_mac,
@@ -578,16 +567,8 @@ struct PacketCtx<'a> {
 
 impl PacketCtx<'_> {
     fn ctx<'c>(&'c mut self, stats: &'c mut EngineStats, frame: u64) -> ParseCtx<'c> {
-        ParseCtx::new(
-            self.stamp.ts,
-            self.stamp.seq,
-            self.stamp.file,
-            frame,
-            self.tuple,
-            stats,
-            self.events,
-            self.sub,
-        )
+        self.stamp
+            .ctx(frame, self.tuple, stats, self.events, self.sub)
     }
 }
 

@@ -16,13 +16,9 @@ use mizuban_protocols::event::EventKind;
 
 #[test]
 fn smb_logon_failures_match_tshark() {
-    if !have_tshark() {
+    let Some(pcap) = tshark_capture("it/arkime_wireshark-smb-on-windows10.pcap") else {
         return;
-    }
-    let pcap = pcaps().join("it/arkime_wireshark-smb-on-windows10.pcap");
-    if !have_capture(&pcap) {
-        return;
-    }
+    };
     // Reference: final SESSION_SETUP responses and the user of the AUTHENTICATE before.
     let rows = fields(
         &pcap,

@@ -91,13 +91,9 @@ fn dns_fields_match_tshark() {
 
 #[test]
 fn dns_parser_emits_one_event_per_datagram() {
-    if !have_tshark() {
+    let Some(pcap) = tshark_capture("it/zeek_dns53.pcap") else {
         return;
-    }
-    let pcap = pcaps().join("it/zeek_dns53.pcap");
-    if !have_capture(&pcap) {
-        return;
-    }
+    };
     let segs = udp_payloads(&pcap, "dns", 53);
     let ev = run_datagrams(&segs, dns::Parser::new);
     assert_eq!(ev.len(), segs.len());

@@ -26,13 +26,9 @@ fn remote(ev: Vec<(u64, EventKind)>) -> Vec<mizuban_protocols::remote::RemoteAcc
 
 #[test]
 fn ssh_banners_match_tshark() {
-    if !have_tshark() {
+    let Some(pcap) = tshark_capture("it/arkime_ssh2.pcap") else {
         return;
-    }
-    let pcap = pcaps().join("it/arkime_ssh2.pcap");
-    if !have_capture(&pcap) {
-        return;
-    }
+    };
     // tshark: ssh.protocol per direction; the server is port 22.
     let rows = fields(&pcap, "ssh.protocol", &["tcp.srcport", "ssh.protocol"]);
     let server = rows.iter().find(|r| r[0] == "22").map(|r| r[1].clone());
@@ -52,13 +48,9 @@ fn ssh_banners_match_tshark() {
 
 #[test]
 fn rdp_without_cookie() {
-    if !have_tshark() {
+    let Some(pcap) = tshark_capture("it/zeek_rdp-no-cookie-mstshash.pcap") else {
         return;
-    }
-    let pcap = pcaps().join("it/zeek_rdp-no-cookie-mstshash.pcap");
-    if !have_capture(&pcap) {
-        return;
-    }
+    };
     // tshark decodes an RDP_NEG_REQ (rdp.neg_type 0x01) and no rdp.rt_cookie.
     let cookies = fields(&pcap, "rdp.rt_cookie", &["rdp.rt_cookie"]);
     assert!(cookies.is_empty());
@@ -78,13 +70,9 @@ fn rdp_without_cookie() {
 
 #[test]
 fn telnet_session_over_mpls() {
-    if !have_tshark() {
+    let Some(pcap) = tshark_capture("it/zeek_mixed-vlan-mpls.pcap") else {
         return;
-    }
-    let pcap = pcaps().join("it/zeek_mixed-vlan-mpls.pcap");
-    if !have_capture(&pcap) {
-        return;
-    }
+    };
     let rows = fields(&pcap, "telnet", &["tcp.stream"]);
     assert!(!rows.is_empty());
     let segs = tcp_segments(&pcap, "tcp.port==23", Some(23));

@@ -16,13 +16,9 @@ use mizuban_protocols::{http, tls};
 
 #[test]
 fn tls_client_hello_matches_tshark() {
-    if !have_tshark() {
+    let Some(pcap) = tshark_capture("it/arkime_tls13.pcap") else {
         return;
-    }
-    let pcap = pcaps().join("it/arkime_tls13.pcap");
-    if !have_capture(&pcap) {
-        return;
-    }
+    };
     let want = fields(
         &pcap,
         "tls.handshake.type==1",

@@ -24,6 +24,8 @@ pub struct DetectorShared {
     pub alert_occurrences: BTreeMap<(&'static str, Severity), u64>,
     /// Distinct alerts held, by rule.
     pub findings_active: BTreeMap<&'static str, u64>,
+    /// The closed-network verdict so far.
+    pub verdict: Option<mizuban_detect::verdict::Verdict>,
 }
 
 pub type SharedDetectorStats = Arc<Mutex<DetectorShared>>;
@@ -83,6 +85,7 @@ pub fn run(
             Ok(m) => m,
             Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
                 last_publish = Instant::now();
+                refresh_capture_stats(&shared, &mut detector);
                 publish(&shared_det, &detector, &by_protocol);
                 apply_reload(&reload, &mut detector);
                 if live && last_flush.elapsed() >= LIVE_FLUSH_INTERVAL {
@@ -116,6 +119,7 @@ pub fn run(
                 });
                 if last_publish.elapsed() >= PUBLISH_INTERVAL {
                     last_publish = Instant::now();
+                    refresh_capture_stats(&shared, &mut detector);
                     publish(&shared_det, &detector, &by_protocol);
                     apply_reload(&reload, &mut detector);
                 }
@@ -188,9 +192,11 @@ fn publish(
     detector: &Detector,
     by_protocol: &BTreeMap<AppProtocol, u64>,
 ) {
+    let verdict = detector.verdict().verdict;
     if let Ok(mut d) = shared.lock() {
         d.stats = detector.stats().clone();
         d.events_by_protocol = by_protocol.clone();
+        d.verdict = Some(verdict);
         d.alert_occurrences.clear();
         d.findings_active.clear();
         for a in detector.alerts() {
@@ -219,4 +225,17 @@ fn flush_updates(detector: &mut Detector, sinks: &mut Sinks, alerts: &mut Vec<Al
         sinks.alert(&line);
     }
     sinks.flush();
+}
+
+/// Gives the detector the workers' latest packet and capture-loss counts, so that the
+/// verdict exported while a live capture runs can say "undetermined" for a view too thin
+/// or too lossy. (At the end of a run the exact totals replace these.)
+fn refresh_capture_stats(shared: &SharedEngineStats, detector: &mut Detector) {
+    let Ok(all) = shared.lock() else { return };
+    let mut total = EngineStats::default();
+    for e in all.iter() {
+        total.merge(e);
+    }
+    drop(all);
+    detector.set_capture_stats(total.packets, total.acked_bytes, total.missed_bytes);
 }

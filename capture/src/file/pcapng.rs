@@ -329,16 +329,7 @@ impl PcapngReader {
             if iface.snaplen != 0 {
                 caplen = caplen.min(iface.snaplen);
             }
-            if caplen > MAX_CAPLEN {
-                return Err(corrupt(
-                    hdr.offset,
-                    "captured length above the 256 KiB maximum",
-                ));
-            }
-            let caplen = caplen as usize;
-            if caplen > body.len().saturating_sub(SPB_FIXED_LEN) {
-                return Err(corrupt(hdr.offset, "captured length beyond the block"));
-            }
+            let caplen = check_caplen(hdr.offset, caplen, body.len(), SPB_FIXED_LEN)?;
             (0, self.last_ts, caplen, orig_len, SPB_FIXED_LEN)
         } else {
             let interface = if hdr.btype == EPB_TYPE {
@@ -355,16 +346,7 @@ impl PcapngReader {
             ) else {
                 return Err(short());
             };
-            if caplen > MAX_CAPLEN {
-                return Err(corrupt(
-                    hdr.offset,
-                    "captured length above the 256 KiB maximum",
-                ));
-            }
-            let caplen = caplen as usize;
-            if caplen > body.len().saturating_sub(EPB_FIXED_LEN) {
-                return Err(corrupt(hdr.offset, "captured length beyond the block"));
-            }
+            let caplen = check_caplen(hdr.offset, caplen, body.len(), EPB_FIXED_LEN)?;
             let units = (u64::from(hi) << 32) | u64::from(lo);
             let ts = self.interface(hdr.offset, interface)?.timestamp(units);
             self.last_ts = ts;
@@ -422,6 +404,24 @@ impl PcapngReader {
         src.consume(BLOCK_TRAILER_LEN);
         Ok(())
     }
+}
+
+/// A packet block's captured length: at most [`MAX_CAPLEN`], and within the body after
+/// the block's `fixed_len` bytes of fixed fields.
+fn check_caplen(
+    offset: u64,
+    caplen: u32,
+    body_len: usize,
+    fixed_len: usize,
+) -> Result<usize, FileError> {
+    if caplen > MAX_CAPLEN {
+        return Err(corrupt(offset, "captured length above the 256 KiB maximum"));
+    }
+    let caplen = caplen as usize;
+    if caplen > body_len.saturating_sub(fixed_len) {
+        return Err(corrupt(offset, "captured length beyond the block"));
+    }
+    Ok(caplen)
 }
 
 /// Section 3.1: a block's total length covers header and trailer and is a multiple of 4.

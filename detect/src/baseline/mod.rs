@@ -31,7 +31,7 @@ use crate::alert::Finding;
 use mizuban_capture::{DropCounters, DropReason, Timestamp};
 use mizuban_protocols::Event;
 use model::{Caps, Insert};
-use observe::{Obs, is_host_addr, observe};
+use observe::{Obs, is_internal_host, observe};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -232,7 +232,7 @@ impl Baseline {
         let (m, caps, full) = (&mut self.state.model, &self.caps, &mut self.state.full);
         match o {
             Obs::Host { ip, mac } => {
-                if !(is_host_addr(*ip) && internal(*ip)) {
+                if !is_internal_host(*ip, internal) {
                     return;
                 }
                 if m.add_host(*ip, caps, full) == Insert::Full {
@@ -252,7 +252,7 @@ impl Baseline {
                 }
             }
             Obs::Service(s) => {
-                if is_host_addr(s.server) && internal(s.server) {
+                if is_internal_host(s.server, internal) {
                     m.add_service(*s, caps, full);
                 }
             }
@@ -261,7 +261,7 @@ impl Baseline {
                 protocol,
                 role,
             } => {
-                if is_host_addr(*host) && internal(*host) {
+                if is_internal_host(*host, internal) {
                     let u = IcsUse {
                         host: *host,
                         protocol: protocol.as_str().to_string(),
@@ -276,7 +276,7 @@ impl Baseline {
                 function,
                 unit_id,
             } => {
-                if !(is_host_addr(pair.server) && internal(pair.server)) {
+                if !is_internal_host(pair.server, internal) {
                     return;
                 }
                 if let Some(prof) = m.pair_mut(*pair, caps, full) {
@@ -299,7 +299,7 @@ impl Baseline {
         let mut found: Vec<Raised> = Vec::new();
         match o {
             Obs::Host { ip, mac } => {
-                if !(is_host_addr(*ip) && internal(*ip)) {
+                if !is_internal_host(*ip, internal) {
                     return;
                 }
                 if !m.hosts.contains(ip) {
@@ -351,7 +351,7 @@ impl Baseline {
                 }
             }
             Obs::Service(s) => {
-                if is_host_addr(s.server) && internal(s.server) && !m.services.contains(s) {
+                if is_internal_host(s.server, internal) && !m.services.contains(s) {
                     found.push(service_finding(s));
                 }
             }
@@ -360,7 +360,7 @@ impl Baseline {
                 protocol,
                 role,
             } => {
-                if is_host_addr(*host) && internal(*host) {
+                if is_internal_host(*host, internal) {
                     let name = protocol.as_str();
                     let probe = IcsUse {
                         host: *host,
@@ -384,7 +384,7 @@ impl Baseline {
                 function,
                 unit_id,
             } => {
-                if !(is_host_addr(pair.server) && internal(pair.server)) {
+                if !is_internal_host(pair.server, internal) {
                     return;
                 }
                 let Pair { client, server } = *pair;
@@ -563,7 +563,7 @@ impl Baseline {
 }
 
 fn in_scope_pair(a: IpAddr, b: IpAddr, internal: &dyn Fn(IpAddr) -> bool) -> bool {
-    a != b && is_host_addr(a) && is_host_addr(b) && internal(a) && internal(b)
+    a != b && is_internal_host(a, internal) && is_internal_host(b, internal)
 }
 
 /// A finding before it is emitted.

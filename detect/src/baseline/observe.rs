@@ -42,6 +42,12 @@ pub enum Obs {
     },
 }
 
+/// A host address (see [`is_host_addr`]) that `internal` puts inside: the addresses the
+/// baseline and the inventory keep.
+pub fn is_internal_host(ip: IpAddr, internal: &dyn Fn(IpAddr) -> bool) -> bool {
+    is_host_addr(ip) && internal(ip)
+}
+
 /// An address that can name one host: not unspecified, loopback, multicast or the
 /// limited broadcast (RFC 919). Subnet broadcasts need masks we do not have.
 pub fn is_host_addr(ip: IpAddr) -> bool {

@@ -12,7 +12,7 @@ pub mod render;
 
 use crate::alert::Finding;
 use crate::baseline::config::MAX_MACS_PER_IP;
-use crate::baseline::observe::{Obs, is_host_addr, observe, server_offered};
+use crate::baseline::observe::{Obs, is_internal_host, observe, server_offered};
 use crate::baseline::rules;
 use crate::baseline::types::{Mac, Role};
 use mizuban_capture::{DropCounters, DropReason, Timestamp};
@@ -275,7 +275,7 @@ impl Inventory {
         if !self.cfg.enabled {
             return;
         }
-        let inside = |ip: IpAddr| is_host_addr(ip) && is_internal(ip);
+        let inside = |ip: IpAddr| is_internal_host(ip, is_internal);
         let mut obs = std::mem::take(&mut self.scratch);
         obs.clear();
         observe(ev, &mut obs);

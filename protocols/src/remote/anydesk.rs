@@ -3,7 +3,7 @@
 //! route plain TLS here too: the parser reports the session and still emits the
 //! ClientHello so the SNI is visible.
 
-use super::RemoteAccess;
+use super::emit_once;
 use crate::event::{AppProtocol, EventKind};
 use crate::parser::{DatagramParser, Direction, ParseCtx, Probe, StreamParser};
 use crate::tls::{self, Gathered};
@@ -45,15 +45,7 @@ impl Parser {
     }
 
     fn once(&mut self, ctx: &mut ParseCtx<'_>) {
-        if !self.emitted {
-            self.emitted = true;
-            ctx.emit(EventKind::RemoteAccess(RemoteAccess {
-                protocol: AppProtocol::AnyDesk,
-                client_software: None,
-                server_software: None,
-                user: None,
-            }));
-        }
+        emit_once(&mut self.emitted, ctx, AppProtocol::AnyDesk);
     }
 }
 

@@ -12,13 +12,15 @@
 //! | `anydesk` | TCP/UDP 7070 | TLS ClientHello with an anydesk SNI |
 
 pub mod anydesk;
+mod banner;
 pub mod rdp;
 pub mod ssh;
 pub mod teamviewer;
 pub mod telnet;
 pub mod vnc;
 
-use crate::event::AppProtocol;
+use crate::event::{AppProtocol, EventKind};
+use crate::parser::ParseCtx;
 use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -29,6 +31,20 @@ pub struct RemoteAccess {
     pub server_software: Option<String>,
     /// RDP cookie user name (mstshash), capped at 64 bytes.
     pub user: Option<String>,
+}
+
+/// Emits a `RemoteAccess` with nothing but the protocol, the first time it is called for
+/// a flow (`emitted` is the flow's flag). For parsers whose finding is the session itself.
+fn emit_once(emitted: &mut bool, ctx: &mut ParseCtx<'_>, protocol: AppProtocol) {
+    if !*emitted {
+        *emitted = true;
+        ctx.emit(EventKind::RemoteAccess(RemoteAccess {
+            protocol,
+            client_software: None,
+            server_software: None,
+            user: None,
+        }));
+    }
 }
 
 #[cfg(test)]

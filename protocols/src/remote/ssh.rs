@@ -3,9 +3,9 @@
 //!
 //! One `RemoteAccess` per flow, when both banners are in (or at close with what came).
 
-use super::RemoteAccess;
-use crate::common::{StreamBuf, capped, find_lf};
-use crate::event::{AppProtocol, EventKind};
+use super::banner::Banners;
+use crate::common::{capped, find_lf};
+use crate::event::AppProtocol;
 use crate::parser::{Direction, ParseCtx, Probe, StreamParser};
 
 /// Banner length limit of RFC 4253 section 4.2 (including CR LF).
@@ -27,48 +27,25 @@ pub fn probe(data: &[u8], _dir: Direction) -> Probe {
     }
 }
 
-#[derive(Debug, Default)]
-struct Side {
-    buf: StreamBuf,
-    banner: Option<String>,
-    /// Banner found or given up on.
-    done: bool,
-    lines: usize,
-}
-
 /// Per-flow SSH state.
 #[derive(Debug, Default)]
 pub struct Parser {
-    sides: [Side; 2],
-    emitted: bool,
+    banners: Banners,
+    /// Lines skipped before the banner, per direction.
+    lines: [usize; 2],
 }
 
 impl Parser {
     pub fn new() -> Parser {
         Parser::default()
     }
-
-    fn emit(&mut self, ctx: &mut ParseCtx<'_>) {
-        if self.emitted {
-            return;
-        }
-        let [to_server, to_client] = &self.sides;
-        if to_server.banner.is_none() && to_client.banner.is_none() {
-            return;
-        }
-        self.emitted = true;
-        ctx.emit(EventKind::RemoteAccess(RemoteAccess {
-            protocol: AppProtocol::Ssh,
-            client_software: to_server.banner.clone(),
-            server_software: to_client.banner.clone(),
-            user: None,
-        }));
-    }
 }
 
 impl StreamParser for Parser {
     fn on_data(&mut self, ctx: &mut ParseCtx<'_>, dir: Direction, mut data: &[u8]) {
-        let Some(side) = self.sides.get_mut(dir.index()) else {
+        let (Some(side), Some(lines)) =
+            (self.banners.side_mut(dir), self.lines.get_mut(dir.index()))
+        else {
             return;
         };
         // Bounded by MAX_PRE_BANNER_LINES and the consumed bytes.
@@ -88,28 +65,23 @@ impl StreamParser for Parser {
                 side.banner = Some(capped(line, MAX_SOFTWARE_LEN));
                 side.done = true;
             } else {
-                side.lines = side.lines.saturating_add(1);
-                side.done = side.lines >= MAX_PRE_BANNER_LINES;
+                *lines = lines.saturating_add(1);
+                side.done = *lines >= MAX_PRE_BANNER_LINES;
             }
             data = data
                 .get(lf.saturating_add(1).saturating_sub(before)..)
                 .unwrap_or(&[]);
             side.buf.clear();
         }
-        if self.sides.iter().all(|s| s.done) {
-            self.emit(ctx);
-        }
+        self.banners.emit_if_done(ctx, AppProtocol::Ssh);
     }
 
     fn on_gap(&mut self, _ctx: &mut ParseCtx<'_>, dir: Direction, _len: u64) {
-        if let Some(side) = self.sides.get_mut(dir.index()) {
-            side.buf.clear();
-            side.done = true;
-        }
+        self.banners.on_gap(dir);
     }
 
     fn on_close(&mut self, ctx: &mut ParseCtx<'_>) {
-        self.emit(ctx);
+        self.banners.emit(ctx, AppProtocol::Ssh);
     }
 }
 
@@ -118,6 +90,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
     use super::*;
     use crate::common::testutil::stream;
+    use crate::event::EventKind;
     use Direction::{ToClient, ToServer};
 
     #[test]

@@ -2,8 +2,8 @@
 //! common framing) or 0x11 0x30 (older versions), as observed in captures and used by
 //! open signatures (e.g. nDPI's teamviewer dissector). One `RemoteAccess` per flow.
 
-use super::RemoteAccess;
-use crate::event::{AppProtocol, EventKind};
+use super::emit_once;
+use crate::event::AppProtocol;
 use crate::parser::{DatagramParser, Direction, ParseCtx, Probe, StreamParser};
 
 /// Known header magics.
@@ -33,15 +33,7 @@ impl Parser {
     }
 
     fn once(&mut self, ctx: &mut ParseCtx<'_>) {
-        if !self.emitted {
-            self.emitted = true;
-            ctx.emit(EventKind::RemoteAccess(RemoteAccess {
-                protocol: AppProtocol::TeamViewer,
-                client_software: None,
-                server_software: None,
-                user: None,
-            }));
-        }
+        emit_once(&mut self.emitted, ctx, AppProtocol::TeamViewer);
     }
 }
 

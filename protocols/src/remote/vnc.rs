@@ -1,9 +1,9 @@
 //! VNC / RFB ProtocolVersion handshake (RFC 6143 section 7.1.1): the server, then the
 //! client, send 12 bytes "RFB xxx.yyy\n". One `RemoteAccess` per flow carrying both.
 
-use super::RemoteAccess;
-use crate::common::{StreamBuf, capped};
-use crate::event::{AppProtocol, EventKind};
+use super::banner::Banners;
+use crate::common::capped;
+use crate::event::AppProtocol;
 use crate::parser::{Direction, ParseCtx, Probe, StreamParser};
 
 /// Length of a ProtocolVersion message.
@@ -30,43 +30,21 @@ pub fn probe(data: &[u8], _dir: Direction) -> Probe {
     }
 }
 
-#[derive(Debug, Default)]
-struct Side {
-    buf: StreamBuf,
-    version: Option<String>,
-    done: bool,
-}
-
 /// Per-flow VNC state.
 #[derive(Debug, Default)]
 pub struct Parser {
-    sides: [Side; 2],
-    emitted: bool,
+    banners: Banners,
 }
 
 impl Parser {
     pub fn new() -> Parser {
         Parser::default()
     }
-
-    fn emit(&mut self, ctx: &mut ParseCtx<'_>) {
-        let [to_server, to_client] = &self.sides;
-        if self.emitted || (to_server.version.is_none() && to_client.version.is_none()) {
-            return;
-        }
-        self.emitted = true;
-        ctx.emit(EventKind::RemoteAccess(RemoteAccess {
-            protocol: AppProtocol::Vnc,
-            client_software: to_server.version.clone(),
-            server_software: to_client.version.clone(),
-            user: None,
-        }));
-    }
 }
 
 impl StreamParser for Parser {
     fn on_data(&mut self, ctx: &mut ParseCtx<'_>, dir: Direction, data: &[u8]) {
-        let Some(side) = self.sides.get_mut(dir.index()) else {
+        let Some(side) = self.banners.side_mut(dir) else {
             return;
         };
         if side.done {
@@ -79,26 +57,21 @@ impl StreamParser for Parser {
         side.done = true;
         if is_version(side.buf.bytes()) {
             // Without the trailing newline.
-            side.version = Some(capped(
+            side.banner = Some(capped(
                 side.buf.bytes().get(..11).unwrap_or(&[]),
                 VERSION_LEN,
             ));
         }
         side.buf.clear();
-        if self.sides.iter().all(|s| s.done) {
-            self.emit(ctx);
-        }
+        self.banners.emit_if_done(ctx, AppProtocol::Vnc);
     }
 
     fn on_gap(&mut self, _ctx: &mut ParseCtx<'_>, dir: Direction, _len: u64) {
-        if let Some(side) = self.sides.get_mut(dir.index()) {
-            side.buf.clear();
-            side.done = true;
-        }
+        self.banners.on_gap(dir);
     }
 
     fn on_close(&mut self, ctx: &mut ParseCtx<'_>) {
-        self.emit(ctx);
+        self.banners.emit(ctx, AppProtocol::Vnc);
     }
 }
 
@@ -107,6 +80,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
     use super::*;
     use crate::common::testutil::stream;
+    use crate::event::EventKind;
     use Direction::{ToClient, ToServer};
 
     #[test]

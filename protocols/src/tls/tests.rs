@@ -7,17 +7,9 @@
 )]
 
 use super::*;
-use crate::common::testutil::stream;
+use crate::common::testutil::{hex, stream};
 use crate::event::EventKind;
 use crate::parser::Direction::{ToClient, ToServer};
-
-fn hex(s: &str) -> Vec<u8> {
-    let s = s.trim();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
 
 /// Builds a ClientHello handshake message (type + 3-byte length + body) with the given
 /// extensions, field by field as in RFC 8446 section 4.1.2.

@@ -14,7 +14,7 @@
 
 use mizuban_capture::{Timestamp, VlanTags};
 use mizuban_protocols::engine::EngineStats;
-use mizuban_protocols::event::{EventKind, FlowTuple};
+use mizuban_protocols::event::{Event, EventKind, FlowTuple};
 use mizuban_protocols::parser::{DatagramParser, Direction, ParseCtx, StreamParser};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -49,6 +49,16 @@ pub fn have_capture(p: &Path) -> bool {
     }
     println!("SKIP: capture {} missing", p.display());
     false
+}
+
+/// The capture at `rel` under the shared pcaps, when tshark and the capture are both
+/// there (each missing one is a SKIP, or a failure under MIZUBAN_REQUIRE_TOOLS).
+pub fn tshark_capture(rel: &str) -> Option<PathBuf> {
+    if !have_tshark() {
+        return None;
+    }
+    let pcap = pcaps().join(rel);
+    have_capture(&pcap).then_some(pcap)
 }
 
 /// `tshark -r pcap -Y filter -T fields -e f1 -e f2 ...`, one Vec per frame.
@@ -188,10 +198,35 @@ fn tuple(proto: u8) -> FlowTuple {
     }
 }
 
-/// Runs a fresh stream parser per TCP stream over `segs`; returns (frame, event) pairs.
-pub fn run_streams<P: StreamParser>(
+/// A parse context for one segment (`seq` orders it, `frame` is where its events point).
+fn ctx<'a>(
+    seq: u64,
+    frame: u64,
+    proto: u8,
+    stats: &'a mut EngineStats,
+    events: &'a mut Vec<Event>,
+    sub: &'a mut u32,
+) -> ParseCtx<'a> {
+    ParseCtx::new(
+        Timestamp::default(),
+        seq,
+        0,
+        frame,
+        tuple(proto),
+        stats,
+        events,
+        sub,
+    )
+}
+
+/// Runs a fresh parser per stream of `segs`: `feed` hands it each segment in order, then
+/// `close` ends each parser. Returns (frame, event) pairs.
+fn run_per_stream<P>(
     segs: &[Seg],
+    proto: u8,
     mut new: impl FnMut() -> P,
+    mut feed: impl FnMut(&mut P, &mut ParseCtx<'_>, &Seg),
+    mut close: impl FnMut(&mut P, &mut ParseCtx<'_>),
 ) -> Vec<(u64, EventKind)> {
     let mut parsers: BTreeMap<u32, P> = BTreeMap::new();
     let mut stats = EngineStats::default();
@@ -199,56 +234,37 @@ pub fn run_streams<P: StreamParser>(
     let mut sub = 0;
     for s in segs {
         let p = parsers.entry(s.stream).or_insert_with(&mut new);
-        let mut ctx = ParseCtx::new(
-            Timestamp::default(),
-            s.frame,
-            0,
-            s.frame,
-            tuple(6),
-            &mut stats,
-            &mut events,
-            &mut sub,
-        );
-        p.on_data(&mut ctx, s.dir, &s.payload);
+        let mut ctx = ctx(s.frame, s.frame, proto, &mut stats, &mut events, &mut sub);
+        feed(p, &mut ctx, s);
     }
     for p in parsers.values_mut() {
-        let mut ctx = ParseCtx::new(
-            Timestamp::default(),
-            u64::MAX,
-            0,
-            0,
-            tuple(6),
-            &mut stats,
-            &mut events,
-            &mut sub,
-        );
-        p.on_close(&mut ctx);
+        let mut ctx = ctx(u64::MAX, 0, proto, &mut stats, &mut events, &mut sub);
+        close(p, &mut ctx);
     }
     events.into_iter().map(|e| (e.frame, e.kind)).collect()
+}
+
+/// Runs a fresh stream parser per TCP stream over `segs`; returns (frame, event) pairs.
+pub fn run_streams<P: StreamParser>(segs: &[Seg], new: impl FnMut() -> P) -> Vec<(u64, EventKind)> {
+    run_per_stream(
+        segs,
+        6,
+        new,
+        |p, ctx, s| p.on_data(ctx, s.dir, &s.payload),
+        |p, ctx| p.on_close(ctx),
+    )
 }
 
 /// Runs a fresh datagram parser per UDP stream over `segs`.
 pub fn run_datagrams<P: DatagramParser>(
     segs: &[Seg],
-    mut new: impl FnMut() -> P,
+    new: impl FnMut() -> P,
 ) -> Vec<(u64, EventKind)> {
-    let mut parsers: BTreeMap<u32, P> = BTreeMap::new();
-    let mut stats = EngineStats::default();
-    let mut events = Vec::new();
-    let mut sub = 0;
-    for s in segs {
-        let p = parsers.entry(s.stream).or_insert_with(&mut new);
-        let mut ctx = ParseCtx::new(
-            Timestamp::default(),
-            s.frame,
-            0,
-            s.frame,
-            tuple(17),
-            &mut stats,
-            &mut events,
-            &mut sub,
-        );
-        p.on_datagram(&mut ctx, s.dir, &s.payload);
-    }
-    events.into_iter().map(|e| (e.frame, e.kind)).collect()
+    run_per_stream(
+        segs,
+        17,
+        new,
+        |p, ctx, s| p.on_datagram(ctx, s.dir, &s.payload),
+        |_, _| {},
+    )
 }

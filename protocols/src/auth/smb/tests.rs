@@ -6,16 +6,8 @@
 )]
 
 use super::*;
-use crate::common::testutil::stream;
+use crate::common::testutil::{hex, stream};
 use Direction::{ToClient, ToServer};
-
-fn hex(s: &str) -> Vec<u8> {
-    let s = s.trim();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
 
 fn auths(ev: &[EventKind]) -> Vec<(AuthOutcome, Option<&str>, Option<u32>)> {
     ev.iter()
