@@ -2,11 +2,13 @@
 //! language: every PromQL expression parses (promtool) and names only metrics and
 //! labels that a freshly registered exporter really exposes.
 
+mod common;
+
 use mizuban_exporter::{Metrics, MetricsSnapshot};
 use prometheus::{Encoder, Registry, TextEncoder};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -305,21 +307,9 @@ fn dashboard_uses_a_prometheus_datasource_variable_everywhere() {
     assert_eq!(unique.len(), ids.len(), "duplicate panel ids");
 }
 
+/// True when `tool` is missing and the test should skip (fails under MIZUBAN_REQUIRE_TOOLS).
 fn tool_missing(tool: &str) -> bool {
-    let found = Command::new(tool)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    if !found {
-        assert!(
-            std::env::var_os("MIZUBAN_REQUIRE_TOOLS").is_none(),
-            "{tool} not installed and MIZUBAN_REQUIRE_TOOLS is set"
-        );
-        println!("SKIP: {tool} not installed");
-    }
-    !found
+    !common::have_tool(tool)
 }
 
 /// promtool has no offline "parse this expression" command, so each expression becomes

@@ -8,6 +8,8 @@
 //! SKIPs (prints "SKIP: ...") when prometheus or promtool is missing, unless
 //! MIZUBAN_REQUIRE_TOOLS is set.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -33,21 +35,9 @@ fn require_tools() -> bool {
     std::env::var_os("MIZUBAN_REQUIRE_TOOLS").is_some()
 }
 
+/// True when `tool` is missing and the test should skip (fails under MIZUBAN_REQUIRE_TOOLS).
 fn tool_missing(tool: &str) -> bool {
-    let found = Command::new(tool)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    if !found {
-        assert!(
-            !require_tools(),
-            "{tool} not installed and MIZUBAN_REQUIRE_TOOLS is set"
-        );
-        println!("SKIP: {tool} not installed");
-    }
-    !found
+    !common::have_tool(tool)
 }
 
 /// Kills the child on drop, so a failed assertion leaves no process behind.

@@ -2,9 +2,11 @@
 //! (the unit tests in mizuban-rules.test.yml), and every mizuban rule id an alerting
 //! rule names is one the detector really raises.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -16,20 +18,7 @@ fn rules_dir() -> PathBuf {
 
 /// True when `tool` is missing and the test should skip (fails under MIZUBAN_REQUIRE_TOOLS).
 fn tool_missing(tool: &str) -> bool {
-    let found = Command::new(tool)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    if !found {
-        assert!(
-            std::env::var_os("MIZUBAN_REQUIRE_TOOLS").is_none(),
-            "{tool} not installed and MIZUBAN_REQUIRE_TOOLS is set"
-        );
-        println!("SKIP: {tool} not installed");
-    }
-    !found
+    !common::have_tool(tool)
 }
 
 fn promtool(args: &[&str], dir: &Path) -> (bool, String) {
