@@ -273,6 +273,8 @@ pub enum EventKind {
     Vpn(crate::vpn::VpnEvent),
     RemoteAccess(crate::remote::RemoteAccess),
     Auth(crate::auth::AuthEvent),
+    /// A state-changing ICS request with its outcome (see [`crate::facts`]).
+    ControlAction(crate::facts::ControlAction),
 }
 
 impl EventKind {
@@ -294,6 +296,7 @@ impl EventKind {
             EventKind::Vpn(_) => "vpn",
             EventKind::RemoteAccess(_) => "remote_access",
             EventKind::Auth(_) => "auth",
+            EventKind::ControlAction(_) => "control_action",
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod dhcp;
 pub mod dns;
 pub mod engine;
 pub mod event;
+pub mod facts;
 pub mod flow;
 pub mod http;
 pub mod ics;

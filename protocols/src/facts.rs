@@ -1,0 +1,228 @@
+//! Protocol-neutral facts that every ICS analyzer reports, so that detection (baseline,
+//! inventory, control policy) is written once for all ICS protocols.
+//!
+//! - [`IcsOperation`]: what one request did (client, server, unit, function, class), set
+//!   once by the parser that decoded it; detect never re-derives roles from ports.
+//! - [`DeviceIdentity`]: what a device said about itself (vendor, model, firmware, ...).
+//! - [`ControlAction`]: a state-changing request (write, operate, program download, PLC
+//!   stop, ...), emitted as its own event once its outcome is known or its request timed
+//!   out in packet time. Reads, polls and identity requests are never control actions.
+//!
+//! Each analyzer maps its own function codes onto these types in its module; the table of
+//! which function maps to which action is in detect/README.md.
+
+use crate::event::AppProtocol;
+use serde::Serialize;
+use std::net::SocketAddr;
+
+/// What a request does, for policy: classified once by the parser.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OperationClass {
+    Read,
+    Write,
+    /// Operate, select, mode change, restart: acting on the process or the device.
+    Control,
+    Diagnostic,
+    /// Program or firmware transfer, block insert/delete: changing the device's logic.
+    Program,
+    /// Identity, vendor, user-defined or unknown functions.
+    Other,
+}
+
+impl OperationClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OperationClass::Read => "read",
+            OperationClass::Write => "write",
+            OperationClass::Control => "control",
+            OperationClass::Diagnostic => "diagnostic",
+            OperationClass::Program => "program",
+            OperationClass::Other => "other",
+        }
+    }
+
+    /// Changes process values, device state or logic.
+    pub fn changes_state(self) -> bool {
+        matches!(
+            self,
+            OperationClass::Write | OperationClass::Control | OperationClass::Program
+        )
+    }
+}
+
+/// One ICS request as the parser understood it. `client` sent the request (the master,
+/// the controlling station, the engineering station), whatever the flow's orientation.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct IcsOperation {
+    pub protocol: AppProtocol,
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    /// Unit id, link address, common address or station number, where the protocol has
+    /// one.
+    pub unit: Option<u32>,
+    pub function: u16,
+    pub function_name: &'static str,
+    pub class: OperationClass,
+    /// Frame number of the request, when it was seen.
+    pub request_frame: Option<u64>,
+}
+
+/// What a device reported about itself. Text fields are capped by the parser that fills
+/// them (64 bytes unless its module says otherwise).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct DeviceIdentity {
+    pub protocol: Option<AppProtocol>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vendor: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub firmware: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub serial: Option<String>,
+    /// Anything else the protocol names (e.g. a Modbus vendor URL, an S7 module name).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub extra: Vec<(String, String)>,
+}
+
+impl DeviceIdentity {
+    pub fn is_empty(&self) -> bool {
+        self.vendor.is_none()
+            && self.product.is_none()
+            && self.model.is_none()
+            && self.firmware.is_none()
+            && self.serial.is_none()
+            && self.extra.is_empty()
+    }
+}
+
+/// The action classes of the control-action model (issue "Control actions").
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Set a value, register, coil, tag, property or point.
+    Write,
+    /// Execute a control (DNP3 operate/direct operate, IEC 104 command execute).
+    Operate,
+    /// The select half of select-before-operate.
+    Select,
+    ProgramDownload,
+    ProgramUpload,
+    /// Run/stop/start/halt, disable communication, listen-only mode.
+    ModeChange,
+    /// Cold/warm restart, reset, reinitialise.
+    Restart,
+    FirmwareUpdate,
+    TimeSet,
+    FileTransfer,
+    /// Add/delete objects, change parameters.
+    ConfigChange,
+}
+
+impl Action {
+    pub const ALL: [Action; 11] = [
+        Action::Write,
+        Action::Operate,
+        Action::Select,
+        Action::ProgramDownload,
+        Action::ProgramUpload,
+        Action::ModeChange,
+        Action::Restart,
+        Action::FirmwareUpdate,
+        Action::TimeSet,
+        Action::FileTransfer,
+        Action::ConfigChange,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Write => "write",
+            Action::Operate => "operate",
+            Action::Select => "select",
+            Action::ProgramDownload => "program_download",
+            Action::ProgramUpload => "program_upload",
+            Action::ModeChange => "mode_change",
+            Action::Restart => "restart",
+            Action::FirmwareUpdate => "firmware_update",
+            Action::TimeSet => "time_set",
+            Action::FileTransfer => "file_transfer",
+            Action::ConfigChange => "config_change",
+        }
+    }
+}
+
+/// How a control request ended.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Ok,
+    /// The device refused: exception, error class/code, negative confirmation.
+    Exception,
+    /// No response before the request's timeout (packet time) or the end of the flow.
+    Unanswered,
+}
+
+/// What a control action touched, as far as the protocol says.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+pub struct Target {
+    /// Object, area, block, tag or point type (e.g. `holding_registers`, `DB1`, `g12v1`,
+    /// a CIP tag name); capped at 64 bytes by the parser.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<u32>,
+}
+
+/// One written value.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Value {
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Text(String),
+}
+
+/// Written values, capped at [`ControlValues::MAX`] items; `total` is how many the
+/// request carried.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ControlValues {
+    pub values: Vec<Value>,
+    pub total: u32,
+}
+
+impl ControlValues {
+    pub const MAX: usize = 32;
+}
+
+/// A state-changing request and its outcome: the `control_action` event. The envelope's
+/// `frame` is the request's frame.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ControlAction {
+    pub protocol: AppProtocol,
+    pub action: Action,
+    pub function: u16,
+    pub function_name: &'static str,
+    /// Protocol-specific sub-function (Modbus 8 sub-function, UMAS code, PI service).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subfunction: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<u32>,
+    pub target: Target,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub values: Option<ControlValues>,
+    pub outcome: Outcome,
+    /// Exception or error code when `outcome` is `exception`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exception: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_frame: Option<u64>,
+    /// A password or key was presented with the request (never stored).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub password_used: bool,
+}
