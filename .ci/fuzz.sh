@@ -7,8 +7,13 @@ export RUSTC_BOOTSTRAP=1
 if ! command -v cargo-fuzz >/dev/null 2>&1; then
   cargo install cargo-fuzz --locked --quiet
 fi
-seconds="${FUZZ_SECONDS:-60}"
 targets=$(cargo fuzz list)
+# A fixed total budget shared by the targets (Suricata gives fuzzing a fixed budget per
+# pull request), so CI time does not grow with every new parser: at least 20 s each.
+total="${FUZZ_TOTAL_SECONDS:-600}"
+count=$(printf '%s\n' $targets | grep -c .)
+seconds="${FUZZ_SECONDS:-$(( total / (count > 0 ? count : 1) ))}"
+[ "$seconds" -ge 20 ] || seconds=20
 # AddressSanitizer first; a toolchain without its runtime still fuzzes, uninstrumented
 # for memory errors (Rust's own checks and our no-panic rule are what the targets test).
 sanitizer=()
