@@ -17,6 +17,7 @@ pub mod http;
 pub mod ics;
 pub mod identify;
 pub mod modbus;
+pub mod netbios;
 pub mod parser;
 pub mod remote;
 pub mod tls;
