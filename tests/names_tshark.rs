@@ -15,6 +15,7 @@ mod common;
 use common::names_synth;
 use common::*;
 use mizuban::config::Config;
+use mizuban_protocols::auth::smb::SmbInfo;
 use mizuban_protocols::event::EventKind;
 use mizuban_protocols::{Event, netbios};
 use std::collections::BTreeMap;
@@ -261,6 +262,171 @@ fn netbios_matches_tshark_on_shared_and_built_captures() {
     }
     println!(
         "NetBIOS: {} captures, {frames} frames, {compared} fields compared",
+        files.len()
+    );
+    for d in &all {
+        println!("{d}");
+    }
+    assert!(all.is_empty(), "{} differences with tshark", all.len());
+}
+
+const SMB_FIELDS: &[&str] = &[
+    "smb.native_os",
+    "smb.native_lanman",
+    "smb.dialect.name",
+    "smb.sm.sig_required",
+    "smb2.dialect",
+    "smb2.sec_mode.sign_required",
+    "ntlmssp.messagetype",
+    "ntlmssp.version.major",
+    "ntlmssp.version.minor",
+    "ntlmssp.version.build_number",
+    "ntlmssp.auth.hostname",
+    "ntlmssp.auth.domain",
+    "ntlmssp.challenge.target_name",
+    "ntlmssp.challenge.target_info.nb_computer_name",
+    "ntlmssp.challenge.target_info.nb_domain_name",
+    "ntlmssp.challenge.target_info.dns_computer_name",
+    "ntlmssp.challenge.target_info.dns_domain_name",
+];
+
+/// Our value of one tshark SMB field, from the `smb` events of one frame (in order).
+fn smb_field(field: &str, infos: &[&SmbInfo]) -> Vec<String> {
+    let b = |x: bool| if x { "1" } else { "0" }.to_string();
+    let mut v = Vec::new();
+    for i in infos {
+        let n = i.ntlmssp.as_ref();
+        let s = |x: Option<&String>| x.cloned().into_iter();
+        match field {
+            "smb.native_os" => v.extend(s(i.native_os.as_ref())),
+            "smb.native_lanman" => v.extend(s(i.native_lanman.as_ref())),
+            "smb.dialect.name" if i.version == 1 && !i.response => v.extend(i.dialects.clone()),
+            "smb.sm.sig_required" if i.version == 1 => v.extend(i.signing_required.map(b)),
+            "smb2.dialect" if i.version == 2 => {
+                v.extend(i.dialects.clone());
+                v.extend(s(i.dialect.as_ref()));
+            }
+            "smb2.sec_mode.sign_required" if i.version == 2 => v.extend(i.signing_required.map(b)),
+            "ntlmssp.messagetype" => v.extend(n.map(|n| format!("0x{:08x}", n.message_type))),
+            "ntlmssp.version.major" => v.extend(
+                n.and_then(|n| n.version.as_ref())
+                    .map(|x| x.major.to_string()),
+            ),
+            "ntlmssp.version.minor" => v.extend(
+                n.and_then(|n| n.version.as_ref())
+                    .map(|x| x.minor.to_string()),
+            ),
+            "ntlmssp.version.build_number" => v.extend(
+                n.and_then(|n| n.version.as_ref())
+                    .map(|x| x.build.to_string()),
+            ),
+            // tshark writes an empty NTLMSSP string as NULL.
+            "ntlmssp.auth.hostname" if n.is_some_and(|n| n.message_type == 3) => v.push(
+                n.and_then(|n| n.hostname.clone())
+                    .unwrap_or_else(|| "NULL".into()),
+            ),
+            "ntlmssp.auth.domain" if n.is_some_and(|n| n.message_type == 3) => v.push(
+                n.and_then(|n| n.domain.clone())
+                    .unwrap_or_else(|| "NULL".into()),
+            ),
+            "ntlmssp.challenge.target_name" if n.is_some_and(|n| n.message_type == 2) => v.push(
+                n.and_then(|n| n.target_name.clone())
+                    .unwrap_or_else(|| "NULL".into()),
+            ),
+            "ntlmssp.challenge.target_info.nb_computer_name" => {
+                v.extend(n.and_then(|n| n.nb_computer_name.clone()))
+            }
+            "ntlmssp.challenge.target_info.nb_domain_name" => {
+                v.extend(n.and_then(|n| n.nb_domain_name.clone()))
+            }
+            "ntlmssp.challenge.target_info.dns_computer_name" => {
+                v.extend(n.and_then(|n| n.dns_computer_name.clone()))
+            }
+            "ntlmssp.challenge.target_info.dns_domain_name" => {
+                v.extend(n.and_then(|n| n.dns_domain_name.clone()))
+            }
+            _ => {}
+        }
+    }
+    v
+}
+
+/// tshark's SMB2 dialect revisions are hex; ours are names.
+fn tshark_value(field: &str, v: &str) -> String {
+    match field {
+        "smb2.dialect" => {
+            let d = u16::from_str_radix(v.trim_start_matches("0x"), 16).unwrap();
+            mizuban_protocols::auth::smb::smb2_dialect_name(d)
+        }
+        _ => v.to_string(),
+    }
+}
+
+fn compare_smb(name: &str, rows: &Rows, events: &[Event]) -> (Vec<String>, usize) {
+    let mut ours: BTreeMap<u64, Vec<&SmbInfo>> = BTreeMap::new();
+    for e in events {
+        if let EventKind::Smb(i) = &e.kind {
+            ours.entry(e.frame).or_default().push(i);
+        }
+    }
+    let (mut diffs, mut compared) = (Vec::new(), 0);
+    for (frame, f) in rows {
+        let infos = ours.get(frame).cloned().unwrap_or_default();
+        for field in SMB_FIELDS {
+            let theirs: Vec<String> = f
+                .get(field)
+                .map(|v| v.iter().map(|x| tshark_value(field, x)).collect())
+                .unwrap_or_default();
+            let mine = smb_field(field, &infos);
+            if theirs.is_empty() && mine.is_empty() {
+                continue;
+            }
+            compared += theirs.len().max(1);
+            if theirs != mine {
+                diffs.push(format!(
+                    "{name} frame {frame} {field}: tshark {theirs:?}, ours {mine:?}"
+                ));
+            }
+        }
+    }
+    (diffs, compared)
+}
+
+#[test]
+fn smb_and_ntlmssp_match_tshark() {
+    if !have_tool("tshark") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let built = synth(tmp.path(), "smb.pcap", names_synth::write_smb);
+    let mut files = shared_with(&["smb", "smb2"]);
+    assert!(
+        files.len() >= 3,
+        "SMB captures in the shared corpus: {files:?}"
+    );
+    files.push(built.clone());
+    let filter = "smb.cmd == 0x72 || smb.cmd == 0x73 || smb2.cmd == 0 || smb2.cmd == 1";
+    let (mut all, mut compared, mut frames) = (Vec::new(), 0, 0);
+    for f in &files {
+        let name = f.file_name().unwrap().to_string_lossy().to_string();
+        let rows = tshark(f, filter, SMB_FIELDS);
+        let events = run(f);
+        let (d, n) = compare_smb(&name, &rows, &events);
+        println!(
+            "{name}: {} SMB frames, {n} fields compared, {} diffs",
+            rows.len(),
+            d.len()
+        );
+        if f == &built {
+            assert_eq!(rows.len(), 6, "tshark did not decode the built capture");
+            assert!(n >= 10, "built capture: only {n} fields compared");
+        }
+        frames += rows.len();
+        compared += n;
+        all.extend(d);
+    }
+    println!(
+        "SMB: {} captures, {frames} frames, {compared} fields compared",
         files.len()
     );
     for d in &all {

@@ -293,6 +293,8 @@ pub enum EventKind {
     Mdns(crate::dns::DnsMessage),
     /// LLMNR (RFC 4795): DNS-format messages on 5355, kept apart from `dns`.
     Llmnr(crate::dns::DnsMessage),
+    /// SMB negotiate / session setup details: dialects, signing, OS strings, NTLMSSP.
+    Smb(crate::auth::smb::SmbInfo),
 }
 
 impl EventKind {
@@ -319,6 +321,7 @@ impl EventKind {
             EventKind::Browser(_) => "browser",
             EventKind::Mdns(_) => "mdns",
             EventKind::Llmnr(_) => "llmnr",
+            EventKind::Smb(_) => "smb",
         }
     }
 }

@@ -226,3 +226,106 @@ pub fn write_netbios<W: io::Write>(out: W) -> io::Result<W> {
     )?;
     Ok(w.into_inner())
 }
+
+fn utf16z(s: &str) -> Vec<u8> {
+    let mut v: Vec<u8> = s.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    v.extend_from_slice(&[0, 0]);
+    v
+}
+
+/// An SMB1 message behind a NetBIOS session header: header, words, bytes.
+fn smb1(command: u8, reply: bool, words: &[u16], bytes: &[u8]) -> Vec<u8> {
+    let mut m = b"\xffSMB".to_vec();
+    m.push(command);
+    m.extend_from_slice(&[0; 4]); // status
+    m.push(if reply { 0x98 } else { 0x18 });
+    m.extend_from_slice(&0xc801u16.to_le_bytes()); // Unicode, NT status, no ext. security
+    m.extend_from_slice(&[0; 20]);
+    m.push(words.len() as u8);
+    for w in words {
+        m.extend_from_slice(&w.to_le_bytes());
+    }
+    m.extend_from_slice(&(bytes.len() as u16).to_le_bytes());
+    m.extend_from_slice(bytes);
+    let mut out = vec![0, 0];
+    out.extend_from_slice(&(m.len() as u16).to_be_bytes());
+    out.extend_from_slice(&m);
+    out
+}
+
+/// A Windows 2000 client logging on to a file server with SMB1 without extended
+/// security (passwords in the request, MS-CIFS 2.2.4.53), then an SMB2 negotiate whose
+/// server requires signing.
+pub fn write_smb<W: io::Write>(out: W) -> io::Result<W> {
+    use mizuban::synth::TcpSession;
+    let mut w = TraceWriter::new(out, Timestamp::from_nanos(1_767_225_600_000_000_000))?;
+    let mut s = TcpSession::new(XP, FILESERVER, 1040, 139, 1000);
+    s.handshake(&mut w)?;
+    // Negotiate: NT LM 0.12 only; the response picks index 0, security mode 0x03.
+    s.exchange(
+        &mut w,
+        &smb1(0x72, false, &[], b"\x02NT LM 0.12\0"),
+        &{
+            let mut words = vec![0u16, 0x0103, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+            words[1] = 0x3203; // SecurityMode 0x03 (user, encrypt), MaxMpx low byte 0x32
+            smb1(0x72, true, &words, &[0; 8])
+        },
+        500,
+    )?;
+    w.advance_micros(1000);
+    // Session setup, WordCount 13: OEM password 24 bytes, Unicode password 24 bytes.
+    let mut bytes = vec![0x11; 48];
+    bytes.push(0); // pad to an even offset
+    for s in ["operator", "PLANT", "Windows 2000 2195", "Windows 2000 5.0"] {
+        bytes.extend_from_slice(&utf16z(s));
+    }
+    let words = [0x00ff, 0, 4356, 10, 0, 0, 0, 24, 24, 0, 0, 0xd4, 0];
+    let mut resp_bytes = vec![0];
+    for s in [
+        "Windows Server 2003 3790 Service Pack 2",
+        "Windows Server 2003 5.2",
+        "PLANT",
+    ] {
+        resp_bytes.extend_from_slice(&utf16z(s));
+    }
+    s.exchange(
+        &mut w,
+        &smb1(0x73, false, &words, &bytes),
+        &smb1(0x73, true, &[0x00ff, 0, 0], &resp_bytes),
+        500,
+    )?;
+    w.advance_micros(1000);
+    // SMB2 negotiate on 445: two dialects offered, 3.0.2 chosen, signing required.
+    let mut t = TcpSession::new(WIN10, FILESERVER, 50000, 445, 5000);
+    t.handshake(&mut w)?;
+    let hdr = |response: bool| {
+        let mut h = b"\xfeSMB".to_vec();
+        h.extend_from_slice(&64u16.to_le_bytes());
+        h.extend_from_slice(&[0; 6]);
+        h.extend_from_slice(&0u16.to_le_bytes()); // NEGOTIATE
+        h.extend_from_slice(&[1, 0]);
+        h.extend_from_slice(&(u32::from(response)).to_le_bytes());
+        h.extend_from_slice(&[0; 44]);
+        h
+    };
+    let mut req = hdr(false);
+    req.extend_from_slice(&36u16.to_le_bytes());
+    req.extend_from_slice(&2u16.to_le_bytes());
+    req.extend_from_slice(&1u16.to_le_bytes()); // signing enabled
+    req.extend_from_slice(&[0; 30]);
+    req.extend_from_slice(&0x0300u16.to_le_bytes());
+    req.extend_from_slice(&0x0302u16.to_le_bytes());
+    let mut resp = hdr(true);
+    resp.extend_from_slice(&65u16.to_le_bytes());
+    resp.extend_from_slice(&3u16.to_le_bytes()); // enabled + required
+    resp.extend_from_slice(&0x0302u16.to_le_bytes());
+    resp.extend_from_slice(&[0; 58]);
+    let frame = |m: Vec<u8>| {
+        let mut v = vec![0, 0];
+        v.extend_from_slice(&(m.len() as u16).to_be_bytes());
+        v.extend_from_slice(&m);
+        v
+    };
+    t.exchange(&mut w, &frame(req), &frame(resp), 500)?;
+    Ok(w.into_inner())
+}
