@@ -295,6 +295,8 @@ pub enum EventKind {
     Llmnr(crate::dns::DnsMessage),
     /// SMB negotiate / session setup details: dialects, signing, OS strings, NTLMSSP.
     Smb(crate::auth::smb::SmbInfo),
+    /// SSDP search, announcement or response (UPnP discovery).
+    Ssdp(crate::ssdp::SsdpMessage),
 }
 
 impl EventKind {
@@ -322,6 +324,7 @@ impl EventKind {
             EventKind::Mdns(_) => "mdns",
             EventKind::Llmnr(_) => "llmnr",
             EventKind::Smb(_) => "smb",
+            EventKind::Ssdp(_) => "ssdp",
         }
     }
 }

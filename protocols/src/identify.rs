@@ -19,7 +19,7 @@
 use crate::engine::EngineConfig;
 use crate::event::{AppProtocol, DetectedBy, EventKind, ProtocolDetected};
 use crate::parser::{DatagramParser, Direction, ParseCtx, Probe, StreamParser};
-use crate::{auth, dhcp, dns, http, ics, modbus, netbios, remote, tls, vpn};
+use crate::{auth, dhcp, dns, http, ics, modbus, netbios, remote, ssdp, tls, vpn};
 
 /// Payloads (either direction) probed before settling on the port hint or Unknown.
 pub const MAX_PROBE_PAYLOADS: u8 = 4;
@@ -106,6 +106,7 @@ const UDP_CANDIDATES: &[Candidate] = &[
     cand(AppProtocol::Dns, dns::probe, true),
     cand(AppProtocol::Mdns, dns::probe, false),
     cand(AppProtocol::Llmnr, dns::probe, false),
+    cand(AppProtocol::Ssdp, ssdp::probe, false),
     cand(AppProtocol::OpenVpn, vpn::openvpn::probe, false),
     cand(AppProtocol::L2tp, vpn::l2tp::probe, false),
     cand(AppProtocol::TeamViewer, remote::teamviewer::probe, false),
@@ -129,6 +130,7 @@ pub fn port_hint(proto: u8, port: u16) -> Option<AppProtocol> {
         (PROTO_UDP, 138) => A::NetbiosDgm,
         (PROTO_UDP, 5353) => A::Mdns,
         (PROTO_UDP, 5355) => A::Llmnr,
+        (PROTO_UDP, 1900) => A::Ssdp,
         (PROTO_TCP, 443 | 8443 | 465 | 636 | 853 | 993 | 995) => A::Tls,
         (PROTO_TCP, 80 | 8080 | 8000) => A::Http,
         (PROTO_TCP, 22) => A::Ssh,
@@ -312,6 +314,7 @@ pub enum AppParser {
     Modbus(Box<modbus::Parser>),
     Dns(Box<dns::Parser>),
     Netbios(Box<netbios::Parser>),
+    Ssdp(Box<ssdp::Parser>),
     Tls(Box<tls::Parser>),
     Http(Box<http::Parser>),
     Dhcp(Box<dhcp::Parser>),
@@ -356,7 +359,7 @@ macro_rules! stream_variants {
 macro_rules! datagram_variants {
     ($self:expr, $p:ident => $body:expr) => {
         dispatch!($self, $p => $body,
-            [Dns, Netbios, Dhcp, Ike, OpenVpn, Esp, Ah, Gre, L2tp, WireGuard, TeamViewer, AnyDesk],
+            [Dns, Netbios, Ssdp, Dhcp, Ike, OpenVpn, Esp, Ah, Gre, L2tp, WireGuard, TeamViewer, AnyDesk],
             ())
     };
 }
@@ -370,6 +373,7 @@ impl AppParser {
             A::Mdns => AppParser::Dns(Box::new(dns::Parser::with_flavor(dns::Flavor::Mdns))),
             A::Llmnr => AppParser::Dns(Box::new(dns::Parser::with_flavor(dns::Flavor::Llmnr))),
             A::Nbns => AppParser::Netbios(Box::new(netbios::Parser::new(netbios::Service::Name))),
+            A::Ssdp => AppParser::Ssdp(Box::new(ssdp::Parser::new())),
             A::NetbiosDgm => {
                 AppParser::Netbios(Box::new(netbios::Parser::new(netbios::Service::Datagram)))
             }
@@ -399,8 +403,7 @@ impl AppParser {
             | A::Iec104
             | A::Bacnet
             | A::OpcUa
-            | A::Ntp
-            | A::Ssdp => AppParser::None,
+            | A::Ntp => AppParser::None,
         }
     }
 

@@ -20,6 +20,7 @@ pub mod modbus;
 pub mod netbios;
 pub mod parser;
 pub mod remote;
+pub mod ssdp;
 pub mod tls;
 pub mod vpn;
 

@@ -168,7 +168,13 @@ pub fn announcement(
 /// Writes the NetBIOS cases: registrations, a node status response and announcements
 /// from Windows XP (5.1), 7 (6.1) and 10 (10.0).
 pub fn write_netbios<W: io::Write>(out: W) -> io::Result<W> {
-    let mut w = TraceWriter::new(out, Timestamp::from_nanos(1_767_225_600_000_000_000))?;
+    // 2026-01-01T00:00:00Z
+    write_netbios_at(out, 1_767_225_600)
+}
+
+/// [`write_netbios`] starting at `secs` (Unix time).
+pub fn write_netbios_at<W: io::Write>(out: W, secs: i64) -> io::Result<W> {
+    let mut w = TraceWriter::new(out, Timestamp::from_secs_nanos(secs, 0))?;
     w.udp(
         WIN7,
         BCAST,

@@ -142,6 +142,10 @@ pub fn parse_datagram(d: &[u8]) -> Result<Datagram, DgmError> {
         return Ok(Datagram::Other { msg_type });
     }
     let mut a = parse_browser(data)?;
+    a.source_ip = d
+        .get(4..8)
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map(std::net::Ipv4Addr::from);
     a.source_name = Some(source);
     a.destination_name = Some(destination);
     a.mailslot = mailslot;

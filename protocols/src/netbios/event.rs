@@ -2,7 +2,7 @@
 
 use super::name::NetbiosName;
 use serde::Serialize;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 
 /// One NB_ADDRESS entry of an NB record.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -35,6 +35,9 @@ pub struct NodeName {
 /// with the first question and at most 8 records and 32 node-status names.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct NbnsMessage {
+    /// Who sent this message (the flow side it came from): the host a registration or
+    /// node status response speaks for.
+    pub sender: IpAddr,
     pub trans_id: u16,
     pub response: bool,
     pub opcode: u8,
@@ -61,6 +64,8 @@ pub struct NbnsMessage {
 pub struct BrowserAnnouncement {
     pub command: u8,
     pub command_name: &'static str,
+    /// SOURCE_IP of the datagram header (the announcing host).
+    pub source_ip: Option<Ipv4Addr>,
     pub source_name: Option<NetbiosName>,
     pub destination_name: Option<NetbiosName>,
     pub mailslot: String,

@@ -73,13 +73,19 @@ impl Parser {
 }
 
 impl DatagramParser for Parser {
-    fn on_datagram(&mut self, ctx: &mut ParseCtx<'_>, _dir: Direction, data: &[u8]) {
+    fn on_datagram(&mut self, ctx: &mut ParseCtx<'_>, dir: Direction, data: &[u8]) {
         if self.errors.exhausted() {
             return;
         }
         match self.service {
             Service::Name => match parse_message(data) {
-                Ok(m) => ctx.emit(EventKind::Nbns(m)),
+                Ok(mut m) => {
+                    m.sender = match dir {
+                        Direction::ToServer => ctx.flow.client.ip(),
+                        Direction::ToClient => ctx.flow.server.ip(),
+                    };
+                    ctx.emit(EventKind::Nbns(m));
+                }
                 Err(e) => self.errors.report(ctx, AppProtocol::Nbns, e.reason()),
             },
             Service::Datagram => match parse_datagram(data) {

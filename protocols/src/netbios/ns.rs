@@ -196,6 +196,7 @@ pub fn parse_message(msg: &[u8]) -> Result<NbnsMessage, NsError> {
         }
     }
     Ok(NbnsMessage {
+        sender: std::net::IpAddr::V4(Ipv4Addr::UNSPECIFIED),
         trans_id,
         response,
         opcode,
