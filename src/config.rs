@@ -112,6 +112,14 @@ pub struct Config {
     pub detect: DetectConfig,
     pub exporter: ExporterConfig,
     pub state: StateConfig,
+    pub output: OutputConfig,
+}
+
+/// `[output]`: where alerts go besides the JSON-lines files.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutputConfig {
+    pub syslog: crate::syslog::SyslogConfig,
 }
 
 /// A config file that could not be used, with the file and what is wrong.
@@ -161,6 +169,7 @@ impl Config {
         if self.flows.max_flows == 0 {
             return Err("flows.max_flows: must be at least 1".into());
         }
+        self.output.syslog.validate()?;
         crate::config::validate_detect(&self.detect)
     }
 

@@ -7,5 +7,6 @@ pub mod logfile;
 pub mod pipeline;
 pub mod state;
 pub mod synth;
+pub mod syslog;
 pub mod telemetry;
 pub mod telemetry_detect;

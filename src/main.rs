@@ -69,6 +69,13 @@ struct CaptureArgs {
     /// Append alerts as JSON lines to PATH ("-" for stdout); reopened on SIGHUP.
     #[arg(long, value_name = "PATH")]
     alerts: Option<String>,
+    /// Send each alert to a syslog receiver as RFC 5424, e.g. udp://10.0.0.9:514 or
+    /// tcp://siem:601 (default: [output.syslog] target).
+    #[arg(long, value_name = "URL")]
+    alerts_syslog: Option<String>,
+    /// Syslog message body: rfc5424 (text) or cef (default: [output.syslog] format).
+    #[arg(long, value_name = "FORMAT", value_parser = parse_syslog_format)]
+    alerts_syslog_format: Option<mizuban::syslog::Format>,
     /// Append protocol events as JSON lines to PATH ("-" for stdout); reopened on SIGHUP.
     #[arg(long, value_name = "PATH")]
     events: Option<String>,
@@ -99,6 +106,13 @@ struct ReplayArgs {
     /// Write protocol events as JSON lines to PATH ("-" for stdout).
     #[arg(long, value_name = "PATH")]
     events: Option<String>,
+    /// Send each alert to a syslog receiver as RFC 5424, e.g. udp://10.0.0.9:514 or
+    /// tcp://siem:601 (default: [output.syslog] target).
+    #[arg(long, value_name = "URL")]
+    alerts_syslog: Option<String>,
+    /// Syslog message body: rfc5424 (text) or cef (default: [output.syslog] format).
+    #[arg(long, value_name = "FORMAT", value_parser = parse_syslog_format)]
+    alerts_syslog_format: Option<mizuban::syslog::Format>,
     /// Write the end-of-run summary as JSON to PATH.
     #[arg(long, value_name = "PATH")]
     summary_json: Option<PathBuf>,
@@ -136,6 +150,35 @@ struct ReplayArgs {
 fn parse_interval(s: &str) -> Result<std::time::Duration, String> {
     mizuban_capture::time_serde::parse_duration(s)
         .ok_or_else(|| format!("{s:?} is not a duration (e.g. 30s, 5m, 250ms)"))
+}
+
+fn parse_syslog_format(s: &str) -> Result<mizuban::syslog::Format, String> {
+    match s {
+        "rfc5424" => Ok(mizuban::syslog::Format::Rfc5424),
+        "cef" => Ok(mizuban::syslog::Format::Cef),
+        _ => Err("expected rfc5424 or cef".into()),
+    }
+}
+
+/// The syslog output, when `--alerts-syslog` or `[output.syslog] target` asks for one.
+fn open_syslog(
+    url: Option<&str>,
+    format: Option<mizuban::syslog::Format>,
+    cfg: &Config,
+    handles: &RunHandles,
+) -> anyhow::Result<Option<mizuban::syslog::SyslogSink>> {
+    let mut sc = cfg.output.syslog.clone();
+    if let Some(f) = format {
+        sc.format = f;
+    }
+    let Some(url) = url.or(sc.target.as_deref()) else {
+        return Ok(None);
+    };
+    let target =
+        mizuban::syslog::Target::parse(url).map_err(|e| anyhow::anyhow!("--alerts-syslog {e}"))?;
+    let sink = mizuban::syslog::SyslogSink::start(target, &sc, handles.syslog.clone())
+        .context("starting the syslog sender")?;
+    Ok(Some(sink))
 }
 
 fn main() -> ExitCode {
@@ -211,10 +254,17 @@ fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         baseline,
         args.checkpoint_interval,
     )?;
+    let handles = RunHandles::default();
     let sinks = Sinks {
         events: args.events.as_deref().map(open_output).transpose()?,
         alerts: args.alerts.as_deref().map(open_output).transpose()?,
         file_names: pipeline::display_names(&args.files),
+        syslog: open_syslog(
+            args.alerts_syslog.as_deref(),
+            args.alerts_syslog_format,
+            &cfg,
+            &handles,
+        )?,
         ..Sinks::default()
     };
     let mut src = pipeline::files::FileSource::open(&args.files);
@@ -225,7 +275,6 @@ fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         input_names: pipeline::display_names(&args.files),
         sinks,
     };
-    let handles = RunHandles::default();
     let listen = args.metrics_listen.or(cfg.exporter.listen);
     let textfile = args
         .metrics_textfile
@@ -342,6 +391,12 @@ fn capture(args: CaptureArgs) -> anyhow::Result<ExitCode> {
         alerts: args.alerts.as_deref().map(open).transpose()?,
         file_names: names.clone(),
         flush_each_line: true,
+        syslog: open_syslog(
+            args.alerts_syslog.as_deref(),
+            args.alerts_syslog_format,
+            &cfg,
+            &handles,
+        )?,
         ..Sinks::default()
     };
     let listen = args

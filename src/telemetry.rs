@@ -35,6 +35,7 @@ pub fn snapshot(handles: &RunHandles, source_name: &str) -> MetricsSnapshot {
     if let Ok(d) = handles.source_drops.lock() {
         s.drops.merge(&d);
     }
+    handles.syslog.add_to(&mut s.drops);
     s.flows_active = engine.flows_active;
     s.flows_evicted = engine.flows_evicted;
     s.reassembly_buffered_bytes = engine.reassembly_buffered_bytes;

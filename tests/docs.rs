@@ -43,6 +43,7 @@ fn example_config_is_valid() {
         "[detect.policy]",
         "[exporter]",
         "[state]",
+        "[output.syslog]",
     ] {
         assert!(text.contains(section), "{section} missing from the example");
     }

@@ -45,6 +45,8 @@ drop_reasons! {
     InventoryFull => "inventory_full", "The asset inventory or baseline was full.";
     AlertRateLimited => "alert_rate_limited", "Alerts suppressed by the global rate limit.";
     SinkError => "sink_error", "An output line could not be written.";
+    SyslogQueueFull => "syslog_queue_full", "An alert for syslog found the send queue full (receiver slow or unreachable).";
+    SyslogUnsent => "syslog_unsent", "An alert refused by the network or still queued for syslog when the run ended.";
 }
 
 /// A plain counter per reason, kept on the owning thread and merged at flush time.

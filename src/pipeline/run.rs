@@ -34,6 +34,8 @@ pub struct RunHandles {
     pub reload: Arc<Mutex<Option<mizuban_detect::DetectConfig>>>,
     /// Asks the alert and event files to reopen (SIGHUP, after logrotate moved them).
     pub reopen_logs: crate::logfile::ReopenRequest,
+    /// What the syslog output sent and lost (zero without one).
+    pub syslog: Arc<crate::syslog::SyslogStats>,
 }
 
 impl RunHandles {

@@ -20,6 +20,8 @@ pub struct Sinks {
     /// Flush after every alert line (live capture: an alert must reach its reader now,
     /// not when a buffer fills).
     pub flush_each_line: bool,
+    /// Alerts to a syslog receiver, queued (never blocking) for its own thread.
+    pub syslog: Option<crate::syslog::SyslogSink>,
 }
 
 impl Sinks {
@@ -45,6 +47,9 @@ impl Sinks {
                 || (self.flush_each_line && w.flush().is_err()))
         {
             self.write_errors += 1;
+        }
+        if let Some(s) = &self.syslog {
+            s.send(line);
         }
         if self.collect {
             self.collected_alerts.push(line.clone());
