@@ -43,9 +43,10 @@ fn exposed() -> (BTreeSet<String>, BTreeSet<String>) {
             }
         }
     }
-    // Prometheus adds these at scrape time.
+    // Prometheus adds these at scrape time (`site` from the scrape configuration of a
+    // site Prometheus, deploy/central/).
     names.insert("up".to_owned());
-    labels.extend(["job".to_owned(), "instance".to_owned()]);
+    labels.extend(["job".to_owned(), "instance".to_owned(), "site".to_owned()]);
     (names, labels)
 }
 
@@ -56,6 +57,7 @@ fn substitute(expr: &str) -> String {
         .replace("$__range", "1h")
         .replace("$job", ".+")
         .replace("$instance", ".+")
+        .replace("$site", ".*")
 }
 
 /// Every `expr` in panel targets, and the selectors inside `label_values(...)` queries
