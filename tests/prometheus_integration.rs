@@ -10,22 +10,17 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use common::prom::{
+    POLL, free_addr, http_get, query, sample_value, start_lingering_replay, start_prometheus, tail,
+    terminate,
+};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Bound on waiting for mizuban to announce its metrics address.
-const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// Bound on waiting for Prometheus to scrape, evaluate and fire.
 const ALERT_TIMEOUT: Duration = Duration::from_secs(60);
-/// Bound on one HTTP exchange.
-const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
-/// Bound on a process exiting after SIGTERM.
-const EXIT_TIMEOUT: Duration = Duration::from_secs(20);
-const POLL: Duration = Duration::from_millis(500);
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -40,116 +35,12 @@ fn tool_missing(tool: &str) -> bool {
     !common::have_tool(tool)
 }
 
-/// Kills the child on drop, so a failed assertion leaves no process behind.
-struct Reaped(Option<Child>);
-
-impl Reaped {
-    fn child(&mut self) -> &mut Child {
-        self.0.as_mut().expect("child present")
-    }
-}
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.0.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-/// A loopback port nobody listens on right now (bind to 0, read it, release it).
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
-
-/// Percent-encodes a query-string value (RFC 3986 unreserved characters kept).
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-/// A minimal HTTP/1.0 GET (the server closes the connection after the body).
-fn http_get(addr: SocketAddr, path: &str) -> std::io::Result<(u16, String)> {
-    let mut s = TcpStream::connect_timeout(&addr, HTTP_TIMEOUT)?;
-    s.set_read_timeout(Some(HTTP_TIMEOUT))?;
-    s.set_write_timeout(Some(HTTP_TIMEOUT))?;
-    write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n")?;
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw)?;
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| std::io::Error::other("no HTTP head"))?;
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| std::io::Error::other("no HTTP status"))?;
-    Ok((status, body.to_owned()))
-}
-
-/// Runs an instant query; returns the result vector, or the error text.
-fn query(prom: SocketAddr, q: &str) -> Result<Vec<serde_json::Value>, String> {
-    let (status, body) = http_get(prom, &format!("/api/v1/query?query={}", urlencode(q)))
-        .map_err(|e| e.to_string())?;
-    if status != 200 {
-        return Err(format!("HTTP {status}: {body}"));
-    }
-    let v: serde_json::Value = serde_json::from_str(&body).map_err(|e| e.to_string())?;
-    v["data"]["result"]
-        .as_array()
-        .cloned()
-        .ok_or_else(|| format!("no result in {body}"))
-}
-
-fn sample_value(series: &serde_json::Value) -> f64 {
-    series["value"][1]
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(f64::NAN)
-}
-
-/// Sends SIGTERM (to our own child, by pid) and waits a bounded time for it to exit.
-fn terminate(child: &mut Child) -> Option<std::process::ExitStatus> {
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let deadline = Instant::now() + EXIT_TIMEOUT;
-    while Instant::now() < deadline {
-        if let Ok(Some(status)) = child.try_wait() {
-            return Some(status);
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    None
-}
-
-fn tail(path: &Path, n: usize) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let lines: Vec<_> = text.lines().collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
-}
-
 #[test]
 fn prometheus_scrapes_mizuban_and_fires_internet_egress() {
     if tool_missing("prometheus") || tool_missing("promtool") {
         return;
     }
-    let bin = env!("CARGO_BIN_EXE_mizuban");
-    let help = Command::new(bin)
-        .args(["replay", "--help"])
-        .output()
-        .expect("run mizuban replay --help");
-    let help = String::from_utf8_lossy(&help.stdout);
-    if !help.contains("--linger") || !help.contains("--metrics-listen") {
+    if !common::prom::replay_can_linger() {
         println!("SKIP: mizuban replay has no --metrics-listen/--linger yet");
         return;
     }
@@ -162,77 +53,22 @@ fn prometheus_scrapes_mizuban_and_fires_internet_egress() {
     let dir = tempfile::tempdir().unwrap();
 
     // 1. mizuban on an ephemeral loopback port, announced on stderr.
-    let mut mizuban = Reaped(Some(
-        Command::new(bin)
-            .args([
-                "replay",
-                "--no-progress",
-                "--metrics-listen",
-                "127.0.0.1:0",
-                "--linger",
-            ])
-            .arg(&pcap)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start mizuban"),
-    ));
-    let stderr = mizuban.child().stderr.take().unwrap();
-    let (tx, rx) = mpsc::channel::<String>();
-    let log_thread = std::thread::spawn(move || {
-        let mut all = String::new();
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            all.push_str(&line);
-            all.push('\n');
-            let _ = tx.send(line);
-        }
-        all
-    });
-    let deadline = Instant::now() + START_TIMEOUT;
-    let metrics_addr: SocketAddr = loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let line = rx
-            .recv_timeout(left)
-            .expect("mizuban did not announce its metrics address");
-        if let Some(rest) = line.split("serving metrics on http://").nth(1) {
-            break rest
-                .trim_end_matches("/metrics")
-                .parse()
-                .expect("metrics address");
-        }
-    };
-    assert!(metrics_addr.ip().is_loopback());
+    let common::prom::Lingering {
+        proc: mut mizuban,
+        metrics: metrics_addr,
+        log: log_thread,
+    } = start_lingering_replay(&pcap);
 
     // 2. Prometheus scraping it every second and evaluating the rules every second.
-    let prom_addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let prom_addr = free_addr();
     let rules = repo().join("deploy/prometheus/mizuban-rules.yml");
-    let config = dir.path().join("prometheus.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
-             rule_files:\n  - {}\n\
-             scrape_configs:\n  - job_name: mizuban\n    static_configs:\n      - targets: ['{metrics_addr}']\n",
-            rules.display()
-        ),
-    )
-    .unwrap();
-    let prom_log = dir.path().join("prometheus.log");
-    let mut prometheus = Reaped(Some(
-        Command::new("prometheus")
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.path().join("data").display()
-            ))
-            .arg(format!("--web.listen-address={prom_addr}"))
-            .stdin(Stdio::null())
-            .stdout(std::fs::File::create(&prom_log).unwrap())
-            .stderr(std::fs::File::create(dir.path().join("prometheus.err")).unwrap())
-            .spawn()
-            .expect("start prometheus"),
-    ));
+    let config = format!(
+        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
+         rule_files:\n  - {}\n\
+         scrape_configs:\n  - job_name: mizuban\n    static_configs:\n      - targets: ['{metrics_addr}']\n",
+        rules.display()
+    );
+    let mut prometheus = start_prometheus(dir.path(), "prometheus", &config, prom_addr, &[]);
 
     // 3. Wait for the counter and the firing alert, bounded.
     let alerts_q = "sum(mizuban_alerts_total{job=\"mizuban\"})";

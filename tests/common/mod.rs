@@ -69,4 +69,5 @@ pub fn sample_pcap() -> PathBuf {
 }
 pub mod modbus_inject;
 pub mod names_synth;
+pub mod prom;
 pub mod rules_builder;
