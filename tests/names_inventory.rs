@@ -229,3 +229,50 @@ fn smb_native_os_findings_name_the_evidence() {
     // The SMB2 negotiate response on 445 required signing.
     assert_eq!(fs.smb_signing_required, Some(true));
 }
+
+/// The built discovery capture (checked against tshark by names_tshark.rs): names
+/// from an mDNS announcement and an LLMNR answer, the mDNS service type, UPnP device
+/// facts and the Windows version in an SSDP SERVER header.
+#[test]
+fn discovery_names_services_and_upnp() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("disc.pcap");
+    names_synth::write_discovery(std::fs::File::create(&p).unwrap()).unwrap();
+    let r = replay(&p);
+    let tracker = mizuban_detect::baseline::tracker::lock(&r.tracker);
+    let assets = tracker.inventory.assets();
+    let fs = &assets[&IpAddr::V4(names_synth::FILESERVER.ip)];
+    assert_eq!(
+        fs.names.get("printer-7.local"),
+        Some(&NameSource::Mdns),
+        "{:?}",
+        fs.names
+    );
+    assert!(
+        fs.mdns_services.contains("_ipp._tcp.local"),
+        "{:?}",
+        fs.mdns_services
+    );
+    assert_eq!(
+        fs.upnp.as_ref().unwrap().server.as_deref(),
+        Some("Linux/3.14.0 UPnP/1.0 IpBridge/1.26.0")
+    );
+    let w7 = &assets[&IpAddr::V4(names_synth::WIN7.ip)];
+    assert_eq!(
+        w7.names.get("hmi-win7"),
+        Some(&NameSource::Llmnr),
+        "{:?}",
+        w7.names
+    );
+    let u = w7.upnp.as_ref().unwrap();
+    assert_eq!(
+        u.device_type.as_deref(),
+        Some("urn:schemas-upnp-org:device:MediaServer:1")
+    );
+    assert_eq!(
+        w7.os_hints[&OsSource::SsdpServer].os,
+        "Windows 7 / Windows Server 2008 R2"
+    );
+    // M-SEARCH only asks: the searcher gets no UPnP facts.
+    assert!(assets[&IpAddr::V4(names_synth::WIN10.ip)].upnp.is_none());
+}

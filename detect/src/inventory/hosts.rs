@@ -47,9 +47,8 @@ impl Inventory {
             EventKind::Smb(_) => Some(client),
             EventKind::Browser(a) => Some(a.source_ip.map(IpAddr::V4).unwrap_or(client)),
             EventKind::HttpResponse(_) => Some(server),
-            EventKind::Ssdp(_) | EventKind::Mdns(_) => {
-                Some(if is_multicast(server) { client } else { server })
-            }
+            EventKind::Ssdp(m) => Some(m.sender.unwrap_or(client)),
+            EventKind::Mdns(_) => Some(if is_multicast(server) { client } else { server }),
             _ => None,
         };
         if let Some(ip) = speaker {
@@ -153,13 +152,7 @@ impl Inventory {
                 }
             }
             EventKind::Ssdp(m) => {
-                // A NOTIFY goes to the multicast group, a response back to the
-                // searcher: the sender is the non-multicast side, or the responder.
-                let sender = if m.response || is_multicast(server) {
-                    if m.response { server } else { client }
-                } else {
-                    client
-                };
+                let sender = m.sender.unwrap_or(client);
                 // NOTIFY and responses describe their sender; M-SEARCH only asks.
                 if m.method.as_deref() == Some("M-SEARCH") {
                     return;
