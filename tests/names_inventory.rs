@@ -276,3 +276,44 @@ fn discovery_names_services_and_upnp() {
     // M-SEARCH only asks: the searcher gets no UPnP facts.
     assert!(assets[&IpAddr::V4(names_synth::WIN10.ip)].upnp.is_none());
 }
+
+/// `require_smb_signing`: the EIP capture's server (DBLICENSESERVER, frame 380
+/// `smb.sm.sig_required` 0) is reported; the built capture's 445 server requires
+/// signing (`smb2.sec_mode.sign_required` 1) and is not. Off by default.
+#[test]
+fn smb_signing_policy() {
+    let eip = shared_pcaps_dir().join("mixed/iti_EIP-IPAddressChangeAttempt.pcap");
+    let count = |r: &mizuban::pipeline::RunResult| {
+        r.alerts
+            .iter()
+            .filter(|a| a.alert.rule == "smb_signing_not_required")
+            .map(|a| a.alert.src_ip.unwrap())
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    assert!(count(&replay(&eip)).is_empty());
+    let mut cfg = Config::default();
+    cfg.detect.inventory.require_smb_signing = true;
+    let r = mizuban::pipeline::collect(&[eip], &cfg, 2).unwrap();
+    let servers = count(&r);
+    assert!(
+        servers.contains(&"192.168.10.105".parse::<IpAddr>().unwrap()),
+        "{servers:?}"
+    );
+    let a = r
+        .alerts
+        .iter()
+        .find(|a| a.alert.rule == "smb_signing_not_required")
+        .unwrap();
+    assert!(
+        a.alert.message.contains("DBLICENSESERVER"),
+        "{}",
+        a.alert.message
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("smb.pcap");
+    names_synth::write_smb(std::fs::File::create(&p).unwrap()).unwrap();
+    let r = mizuban::pipeline::collect(&[p], &cfg, 2).unwrap();
+    let servers = count(&r);
+    // The SMB1 server on 139 (security mode 0x03) does not require it; 445 does.
+    assert_eq!(servers.len(), 1, "{servers:?}");
+}

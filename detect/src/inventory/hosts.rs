@@ -5,6 +5,7 @@
 
 use super::{Inventory, NameSource, OsSource, UpnpInfo, cap_text, os};
 use crate::alert::Finding;
+use crate::baseline::rules;
 use mizuban_capture::Timestamp;
 use mizuban_protocols::Event;
 use mizuban_protocols::dns::DnsMessage;
@@ -134,6 +135,9 @@ impl Inventory {
                     && let Some(a) = self.existing(server, inside)
                 {
                     a.smb_signing_required = Some(req);
+                    if !req && self.cfg.require_smb_signing {
+                        self.signing_finding(server, i, ev, out);
+                    }
                 }
             }
             EventKind::Mdns(m) => {
@@ -180,6 +184,48 @@ impl Inventory {
             }
             _ => {}
         }
+    }
+
+    /// `smb_signing_not_required`: one per server (the store counts repeats).
+    fn signing_finding(
+        &self,
+        server: IpAddr,
+        i: &mizuban_protocols::auth::smb::SmbInfo,
+        ev: &Event,
+        out: &mut Vec<Finding>,
+    ) {
+        let Some(spec) = rules::spec(rules::SMB_SIGNING_NOT_REQUIRED) else {
+            return;
+        };
+        let name = self
+            .state
+            .assets
+            .get(&server)
+            .and_then(super::Asset::best_name)
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default();
+        let dialect = i.dialect.clone().unwrap_or_default();
+        let msg = format!("SMB server {server}{name} does not require signing (dialect {dialect})");
+        let mut f = Finding::new(
+            spec.id,
+            spec.severity,
+            spec.guideline,
+            server.to_string(),
+            ev.ts,
+            msg,
+        )
+        .evidence("smb_version", i.version.to_string())
+        .evidence("dialect", dialect)
+        .evidence(
+            "field",
+            if i.version == 1 {
+                "smb.sm.sig_required"
+            } else {
+                "smb2.sec_mode.sign_required"
+            },
+        );
+        f.src_ip = Some(server);
+        out.push(f);
     }
 
     /// A unique NetBIOS workstation/server name for `ip`.

@@ -52,6 +52,9 @@ pub struct InventoryConfig {
     pub max_pending_names: usize,
     /// Raise `unsupported_os` findings.
     pub unsupported_os: bool,
+    /// Raise `smb_signing_not_required` for SMB servers that negotiate without
+    /// requiring signing (off by default: a site policy decision).
+    pub require_smb_signing: bool,
 }
 
 impl Default for InventoryConfig {
@@ -62,6 +65,7 @@ impl Default for InventoryConfig {
             max_dhcp_clients: DEFAULT_MAX_DHCP_CLIENTS,
             max_pending_names: DEFAULT_MAX_PENDING_NAMES,
             unsupported_os: true,
+            require_smb_signing: false,
         }
     }
 }
@@ -783,6 +787,10 @@ impl Inventory {
         .evidence("end_of_support", date)
         .evidence("os_source", source.as_str())
         .evidence("os_field", source.field())
+        .evidence(
+            "guideline_point",
+            "③ no OS whose security support has ended",
+        )
         .evidence("os_evidence", cap_text(evidence, MAX_EVIDENCE_LEN));
         f.src_ip = Some(ip);
         out.push(f);
