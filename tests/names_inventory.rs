@@ -317,3 +317,41 @@ fn smb_signing_policy() {
     // The SMB1 server on 139 (security mode 0x03) does not require it; 445 does.
     assert_eq!(servers.len(), 1, "{servers:?}");
 }
+
+/// Same output whatever the worker count (the sender of NBNS/SSDP messages and the
+/// inventory's side of each fact come from the flow, not from which worker saw it).
+#[test]
+fn built_captures_replay_the_same_with_any_worker_count() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for (n, w) in [
+        (
+            "nb.pcap",
+            names_synth::write_netbios as fn(std::fs::File) -> std::io::Result<std::fs::File>,
+        ),
+        ("smb.pcap", names_synth::write_smb),
+        ("disc.pcap", names_synth::write_discovery),
+    ] {
+        let p = tmp.path().join(n);
+        w(std::fs::File::create(&p).unwrap()).unwrap();
+        files.push(p);
+    }
+    let cfg = Config::default();
+    let one = mizuban::pipeline::collect(&files, &cfg, 1).unwrap();
+    let four = mizuban::pipeline::collect(&files, &cfg, 4).unwrap();
+    assert_eq!(one.events, four.events);
+    let ids = |r: &mizuban::pipeline::RunResult| {
+        r.alerts
+            .iter()
+            .map(|a| {
+                (
+                    a.alert.id.clone(),
+                    a.alert.src_name.clone(),
+                    a.alert.message.clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&one), ids(&four));
+    assert!(one.events.len() > 20);
+}
