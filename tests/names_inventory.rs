@@ -264,6 +264,18 @@ fn discovery_names_services_and_upnp() {
         "{:?}",
         w7.names
     );
+    // From the additional section of an mDNS announcement.
+    assert_eq!(
+        w7.names.get("hmi-panel.local"),
+        Some(&NameSource::Mdns),
+        "{:?}",
+        w7.names
+    );
+    assert!(
+        w7.mdns_services.contains("_http._tcp.local"),
+        "{:?}",
+        w7.mdns_services
+    );
     let u = w7.upnp.as_ref().unwrap();
     assert_eq!(
         u.device_type.as_deref(),
@@ -354,4 +366,40 @@ fn built_captures_replay_the_same_with_any_worker_count() {
     };
     assert_eq!(ids(&one), ids(&four));
     assert!(one.events.len() > 20);
+}
+
+/// A malformed name-service datagram on UDP 137 (bad opcode 3) is a `parse_error`
+/// event for `nbns` and is counted in `mizuban_drops_total{reason="parse_error"}`.
+#[test]
+fn nbns_parse_errors_are_counted() {
+    use mizuban::synth::TraceWriter;
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("bad.pcap");
+    let mut w = TraceWriter::new(
+        std::fs::File::create(&p).unwrap(),
+        mizuban_capture::Timestamp::from_secs_nanos(1_767_225_600, 0),
+    )
+    .unwrap();
+    let mut bad = names_synth::nbns_registration(7, "HMI", 0, false, [192, 168, 20, 71]);
+    bad[2] = 0x18; // opcode 3: not defined by RFC 1002
+    w.udp(names_synth::WIN7, names_synth::BCAST, 137, 137, &bad)
+        .unwrap();
+    drop(w.into_inner());
+    let r = replay(&p);
+    let errors: Vec<_> = r
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            mizuban_protocols::EventKind::ParseError(pe) => Some((pe.protocol, pe.reason)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        [(mizuban_protocols::AppProtocol::Nbns, "bad_opcode")]
+    );
+    assert_eq!(
+        r.engine.drops.get(mizuban_capture::DropReason::ParseError),
+        1
+    );
 }

@@ -419,6 +419,23 @@ pub fn write_discovery<W: io::Write>(out: W) -> io::Result<W> {
         ),
     )?;
     w.advance_micros(1000);
+    // A service announcement whose address record is in the additional section.
+    let mut ann = dns_like(
+        0,
+        0x8400,
+        None,
+        &[("_http._tcp.local", 12, {
+            let mut v = Vec::new();
+            dns_name(&mut v, "HMI panel._http._tcp.local");
+            v
+        })],
+    );
+    ann[10..12].copy_from_slice(&1u16.to_be_bytes()); // ARCOUNT
+    dns_name(&mut ann, "hmi-panel.local");
+    ann.extend_from_slice(&[0, 1, 0x80, 1, 0, 0, 0, 120, 0, 4]); // A, cache-flush IN
+    ann.extend_from_slice(&WIN7.ip.octets());
+    w.udp(WIN7, MDNS_GROUP, 5353, 5353, &ann)?;
+    w.advance_micros(1000);
     w.udp(
         WIN10,
         LLMNR_GROUP,
