@@ -295,6 +295,8 @@ const SMB_FIELDS: &[&str] = &[
     "ntlmssp.challenge.target_info.nb_domain_name",
     "ntlmssp.challenge.target_info.dns_computer_name",
     "ntlmssp.challenge.target_info.dns_domain_name",
+    "nbss.called_name",
+    "nbss.calling_name",
 ];
 
 /// Our value of one tshark SMB field, from the `smb` events of one frame (in order).
@@ -351,6 +353,12 @@ fn smb_field(field: &str, infos: &[&SmbInfo]) -> Vec<String> {
             }
             "ntlmssp.challenge.target_info.dns_domain_name" => {
                 v.extend(n.and_then(|n| n.dns_domain_name.clone()))
+            }
+            "nbss.called_name" => {
+                v.extend(i.called_name.as_ref().map(netbios::NetbiosName::display))
+            }
+            "nbss.calling_name" => {
+                v.extend(i.calling_name.as_ref().map(netbios::NetbiosName::display))
             }
             _ => {}
         }
@@ -412,7 +420,8 @@ fn smb_and_ntlmssp_match_tshark() {
         "SMB captures in the shared corpus: {files:?}"
     );
     files.push(built.clone());
-    let filter = "smb.cmd == 0x72 || smb.cmd == 0x73 || smb2.cmd == 0 || smb2.cmd == 1";
+    let filter =
+        "smb.cmd == 0x72 || smb.cmd == 0x73 || smb2.cmd == 0 || smb2.cmd == 1 || nbss.type == 0x81";
     let (mut all, mut compared, mut frames) = (Vec::new(), 0, 0);
     for f in &files {
         let name = f.file_name().unwrap().to_string_lossy().to_string();

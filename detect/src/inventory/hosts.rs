@@ -100,6 +100,12 @@ impl Inventory {
                 }
             }
             EventKind::Smb(i) => {
+                if let Some(n) = &i.called_name {
+                    self.add_netbios(server, n, ev.ts, inside);
+                }
+                if let Some(n) = &i.calling_name {
+                    self.add_netbios(client, n, ev.ts, inside);
+                }
                 // A response is the server's, a request the client's.
                 let ip = if i.response { server } else { client };
                 if let Some(n) = &i.ntlmssp {

@@ -625,8 +625,16 @@ impl Inventory {
         let st = &mut self.state;
         if let Some(a) = st.assets.get_mut(&ip) {
             // One name in several spellings (NetBIOS upper-cases, NTLMSSP keeps the
-            // case the host was given) is one name: the first spelling stays.
-            if a.names.keys().any(|n| n.eq_ignore_ascii_case(&name)) {
+            // case the host was given) is one name: the first spelling stays, with the
+            // source of highest precedence that reported it.
+            if let Some((_, s)) = a
+                .names
+                .iter_mut()
+                .find(|(n, _)| n.eq_ignore_ascii_case(&name))
+            {
+                if source < *s {
+                    *s = source;
+                }
                 return;
             }
             if a.names.len() < MAX_NAMES_PER_ASSET {
