@@ -63,10 +63,13 @@ fn smb_names_and_end_of_support_windows() {
         client.os_hints[&OsSource::NtlmsspVersion].evidence,
         "5.2.3790"
     );
+    // NTLMSSP 5.2.3790 alone is "Windows XP x64 / Windows Server 2003"; the native OS
+    // string names the release, and takes precedence.
     assert_eq!(
-        client.best_os().unwrap().os,
+        client.os_hints[&OsSource::NtlmsspVersion].os,
         "Windows XP x64 / Windows Server 2003"
     );
+    assert_eq!(client.best_os().unwrap().os, "Windows Server 2003");
     assert_eq!(
         client.os_hints[&OsSource::SmbNativeOs].os,
         "Windows Server 2003",

@@ -115,13 +115,14 @@ pub enum OsSource {
 }
 
 impl OsSource {
-    /// Most specific first: the precedence of [`Asset::best_os`]. An NTLMSSP version
-    /// names the exact build; SMB native OS the release; a BROWSER announcement the
-    /// kernel version; user agents and banners are what software claims; DHCP and
-    /// server headers are fingerprints of a family.
+    /// Most specific first: the precedence of [`Asset::best_os`]. SMB native OS names
+    /// the release (client or server) and its build; an NTLMSSP version the exact build
+    /// but not which of the releases sharing it; a BROWSER announcement the kernel
+    /// version; user agents and banners are what software claims; DHCP and server
+    /// headers are fingerprints of a family.
     pub const PRECEDENCE: [OsSource; 9] = [
-        OsSource::NtlmsspVersion,
         OsSource::SmbNativeOs,
+        OsSource::NtlmsspVersion,
         OsSource::BrowserAnnouncement,
         OsSource::HttpUserAgent,
         OsSource::SshBanner,
