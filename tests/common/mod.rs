@@ -48,4 +48,5 @@ pub fn sample_pcap() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/water-plant.pcap")
 }
 pub mod modbus_inject;
+pub mod names_synth;
 pub mod rules_builder;
