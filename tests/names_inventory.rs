@@ -47,7 +47,7 @@ fn unsupported(r: &mizuban::pipeline::RunResult) -> Vec<(IpAddr, String, String)
 /// still supported: the hints carry their future end dates and nothing is raised.
 #[test]
 fn smb_names_and_end_of_support_windows() {
-    let r = replay(&shared_pcaps_dir().join("mixed/iti_EIP-IPAddressChangeAttempt.pcap"));
+    let r = replay(&corpus::path("mixed/iti_EIP-IPAddressChangeAttempt.pcap"));
     let tracker = mizuban_detect::baseline::tracker::lock(&r.tracker);
     let assets = tracker.inventory.assets();
     let client_ip: IpAddr = "192.168.10.22".parse().unwrap();
@@ -120,7 +120,7 @@ fn smb_names_and_end_of_support_windows() {
 /// capture's own date gives no finding, though both have ended by now.
 #[test]
 fn supported_at_capture_time_is_not_a_finding() {
-    let r = replay(&shared_pcaps_dir().join("it/arkime_wireshark-smb-on-windows10.pcap"));
+    let r = replay(&corpus::path("it/arkime_wireshark-smb-on-windows10.pcap"));
     assert!(unsupported(&r).is_empty(), "{:?}", unsupported(&r));
     let tracker = mizuban_detect::baseline::tracker::lock(&r.tracker);
     let server = &tracker.inventory.assets()[&"192.168.199.1".parse::<IpAddr>().unwrap()];

@@ -634,8 +634,8 @@ fn llmnr_mdns_ssdp_dhcp_match_tshark() {
 #[test]
 fn nbns_is_never_reported_as_dns() {
     let mut files = vec![
-        shared_pcaps_dir().join("mixed/iti_EIP-IPAddressChangeAttempt.pcap"),
-        shared_pcaps_dir().join("other/iti_c37118_1100_unclean.pcap"),
+        corpus::path("mixed/iti_EIP-IPAddressChangeAttempt.pcap"),
+        corpus::path("other/iti_c37118_1100_unclean.pcap"),
     ];
     let tmp = tempfile::tempdir().unwrap();
     files.push(synth(
