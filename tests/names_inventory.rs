@@ -297,7 +297,7 @@ fn discovery_names_services_and_upnp() {
 /// signing (`smb2.sec_mode.sign_required` 1) and is not. Off by default.
 #[test]
 fn smb_signing_policy() {
-    let eip = shared_pcaps_dir().join("mixed/iti_EIP-IPAddressChangeAttempt.pcap");
+    let eip = corpus::path("mixed/iti_EIP-IPAddressChangeAttempt.pcap");
     let count = |r: &mizuban::pipeline::RunResult| {
         r.alerts
             .iter()
