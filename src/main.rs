@@ -18,6 +18,13 @@ mod gen_docs;
 /// access and anything new against a learned baseline.
 #[derive(Parser)]
 #[command(name = "mizuban", version, about, long_about = None, propagate_version = true)]
+#[cfg_attr(
+    not(feature = "live"),
+    command(
+        after_help = "Live capture (`mizuban capture -i IFACE`) is not in this build: \
+        build with `cargo build --release --features live` (needs libpcap-dev)."
+    )
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -307,9 +314,10 @@ fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let summary = &result.summary;
-    for input in &summary.inputs {
+    // Errors name the path as given on the command line, so it can be pasted back.
+    for (input, path) in summary.inputs.iter().zip(&args.files) {
         if let Some(e) = &input.error {
-            eprintln!("mizuban: {}: {e}", input.name);
+            eprintln!("mizuban: {}: {e}", path.display());
         }
     }
     eprint!("{}", summary.render_human(Some(result.elapsed), workers));
