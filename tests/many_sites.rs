@@ -10,8 +10,8 @@
 //! (and none for station-b), and until the central Prometheus answers the recording
 //! rules for both sites. Intervals are 1 s so it runs in seconds.
 //!
-//! SKIPs when prometheus or prometheus-alertmanager is missing, or the shared capture
-//! corpus is absent, unless MIZUBAN_REQUIRE_TOOLS is set.
+//! SKIPs when prometheus or prometheus-alertmanager is missing, unless
+//! MIZUBAN_REQUIRE_TOOLS is set.
 
 mod common;
 
@@ -90,16 +90,7 @@ fn central_prometheus_and_alertmanager_see_both_sites() {
         println!("SKIP: mizuban replay has no --metrics-listen/--linger yet");
         return;
     }
-    let quiet = common::shared_pcaps_dir().join("modbus/iti_modbus_test.pcap");
-    if !quiet.exists() {
-        assert!(
-            std::env::var_os("MIZUBAN_REQUIRE_TOOLS").is_none(),
-            "{} missing",
-            quiet.display()
-        );
-        println!("SKIP: {} missing", quiet.display());
-        return;
-    }
+    let quiet = repo().join("tests/corpus/modbus/iti_modbus_test.pcap");
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
 

@@ -35,6 +35,21 @@ const TOOLS: &[(&str, &str, &str)] = &[
     ("prometheus", "prometheus", "a real scrape of /metrics"),
     ("man", "man-db", "man pages rendered as a reader sees them"),
     (
+        "rsyslogd",
+        "rsyslog",
+        "alerts over syslog as a receiver parses them",
+    ),
+    (
+        "prometheus-alertmanager",
+        "prometheus-alertmanager",
+        "alert routing in the many-sites chain",
+    ),
+    (
+        "amtool",
+        "prometheus-alertmanager",
+        "the shipped Alertmanager configuration",
+    ),
+    (
         "/usr/share/ieee-data/oui.txt",
         "ieee-data",
         "MAC vendor table",
@@ -69,7 +84,7 @@ fn main() {
         println!("  {tool} (package {package}): {what}");
     }
     println!(
-        "install them all: sudo apt-get install tshark wireshark-common prometheus ieee-data man-db"
+        "install them all: sudo apt-get install tshark wireshark-common prometheus ieee-data man-db rsyslog prometheus-alertmanager"
     );
     if std::env::var_os("MIZUBAN_REQUIRE_TOOLS").is_some() {
         println!("MIZUBAN_REQUIRE_TOOLS is set: missing tools are a failure");
