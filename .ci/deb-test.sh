@@ -140,8 +140,9 @@ check "SIGTERM: exit 0, state saved as mizuban"
 # 7. Upgrade to a new revision with an edited conffile: the edit survives, and so do
 # the state and the logs.
 echo '# edited by deb-test' >>/etc/mizuban/mizuban.toml
-deb2="$target_dir/debian/mizuban_${version}-2.deb"
-cargo deb --no-build --locked --fast --deb-revision 2 --output "$deb2"
+# (Its own directory: cargo-deb clears old packages from the one it writes to.)
+deb2="$target_dir/debian-upgrade/mizuban_${version}-2.deb"
+cargo deb --no-build --locked --fast --strip --deb-revision 2 --output "$deb2"
 dpkg -i --force-confold "$deb2"
 [ "$(dpkg-query -W -f='${Version}' mizuban)" = "${version}-2" ] || fail "upgrade did not happen"
 grep -q 'edited by deb-test' /etc/mizuban/mizuban.toml || fail "upgrade lost the edited conffile"

@@ -63,10 +63,13 @@ fn smb_names_and_end_of_support_windows() {
         client.os_hints[&OsSource::NtlmsspVersion].evidence,
         "5.2.3790"
     );
+    // NTLMSSP 5.2.3790 alone is "Windows XP x64 / Windows Server 2003"; the native OS
+    // string names the release, and takes precedence.
     assert_eq!(
-        client.best_os().unwrap().os,
+        client.os_hints[&OsSource::NtlmsspVersion].os,
         "Windows XP x64 / Windows Server 2003"
     );
+    assert_eq!(client.best_os().unwrap().os, "Windows Server 2003");
     assert_eq!(
         client.os_hints[&OsSource::SmbNativeOs].os,
         "Windows Server 2003",
@@ -228,4 +231,178 @@ fn smb_native_os_findings_name_the_evidence() {
     let fs = &tracker.inventory.assets()[&IpAddr::V4(names_synth::FILESERVER.ip)];
     // The SMB2 negotiate response on 445 required signing.
     assert_eq!(fs.smb_signing_required, Some(true));
+}
+
+/// The built discovery capture (checked against tshark by names_tshark.rs): names
+/// from an mDNS announcement and an LLMNR answer, the mDNS service type, UPnP device
+/// facts and the Windows version in an SSDP SERVER header.
+#[test]
+fn discovery_names_services_and_upnp() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("disc.pcap");
+    names_synth::write_discovery(std::fs::File::create(&p).unwrap()).unwrap();
+    let r = replay(&p);
+    let tracker = mizuban_detect::baseline::tracker::lock(&r.tracker);
+    let assets = tracker.inventory.assets();
+    let fs = &assets[&IpAddr::V4(names_synth::FILESERVER.ip)];
+    assert_eq!(
+        fs.names.get("printer-7.local"),
+        Some(&NameSource::Mdns),
+        "{:?}",
+        fs.names
+    );
+    assert!(
+        fs.mdns_services.contains("_ipp._tcp.local"),
+        "{:?}",
+        fs.mdns_services
+    );
+    assert_eq!(
+        fs.upnp.as_ref().unwrap().server.as_deref(),
+        Some("Linux/3.14.0 UPnP/1.0 IpBridge/1.26.0")
+    );
+    let w7 = &assets[&IpAddr::V4(names_synth::WIN7.ip)];
+    assert_eq!(
+        w7.names.get("hmi-win7"),
+        Some(&NameSource::Llmnr),
+        "{:?}",
+        w7.names
+    );
+    // From the additional section of an mDNS announcement.
+    assert_eq!(
+        w7.names.get("hmi-panel.local"),
+        Some(&NameSource::Mdns),
+        "{:?}",
+        w7.names
+    );
+    assert!(
+        w7.mdns_services.contains("_http._tcp.local"),
+        "{:?}",
+        w7.mdns_services
+    );
+    let u = w7.upnp.as_ref().unwrap();
+    assert_eq!(
+        u.device_type.as_deref(),
+        Some("urn:schemas-upnp-org:device:MediaServer:1")
+    );
+    assert_eq!(
+        w7.os_hints[&OsSource::SsdpServer].os,
+        "Windows 7 / Windows Server 2008 R2"
+    );
+    // M-SEARCH only asks: the searcher gets no UPnP facts.
+    assert!(assets[&IpAddr::V4(names_synth::WIN10.ip)].upnp.is_none());
+}
+
+/// `require_smb_signing`: the EIP capture's server (DBLICENSESERVER, frame 380
+/// `smb.sm.sig_required` 0) is reported; the built capture's 445 server requires
+/// signing (`smb2.sec_mode.sign_required` 1) and is not. Off by default.
+#[test]
+fn smb_signing_policy() {
+    let eip = corpus::path("mixed/iti_EIP-IPAddressChangeAttempt.pcap");
+    let count = |r: &mizuban::pipeline::RunResult| {
+        r.alerts
+            .iter()
+            .filter(|a| a.alert.rule == "smb_signing_not_required")
+            .map(|a| a.alert.src_ip.unwrap())
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    assert!(count(&replay(&eip)).is_empty());
+    let mut cfg = Config::default();
+    cfg.detect.inventory.require_smb_signing = true;
+    let r = mizuban::pipeline::collect(&[eip], &cfg, 2).unwrap();
+    let servers = count(&r);
+    assert!(
+        servers.contains(&"192.168.10.105".parse::<IpAddr>().unwrap()),
+        "{servers:?}"
+    );
+    let a = r
+        .alerts
+        .iter()
+        .find(|a| a.alert.rule == "smb_signing_not_required")
+        .unwrap();
+    assert!(
+        a.alert.message.contains("DBLICENSESERVER"),
+        "{}",
+        a.alert.message
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("smb.pcap");
+    names_synth::write_smb(std::fs::File::create(&p).unwrap()).unwrap();
+    let r = mizuban::pipeline::collect(&[p], &cfg, 2).unwrap();
+    let servers = count(&r);
+    // The SMB1 server on 139 (security mode 0x03) does not require it; 445 does.
+    assert_eq!(servers.len(), 1, "{servers:?}");
+}
+
+/// Same output whatever the worker count (the sender of NBNS/SSDP messages and the
+/// inventory's side of each fact come from the flow, not from which worker saw it).
+#[test]
+fn built_captures_replay_the_same_with_any_worker_count() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for (n, w) in [
+        (
+            "nb.pcap",
+            names_synth::write_netbios as fn(std::fs::File) -> std::io::Result<std::fs::File>,
+        ),
+        ("smb.pcap", names_synth::write_smb),
+        ("disc.pcap", names_synth::write_discovery),
+    ] {
+        let p = tmp.path().join(n);
+        w(std::fs::File::create(&p).unwrap()).unwrap();
+        files.push(p);
+    }
+    let cfg = Config::default();
+    let one = mizuban::pipeline::collect(&files, &cfg, 1).unwrap();
+    let four = mizuban::pipeline::collect(&files, &cfg, 4).unwrap();
+    assert_eq!(one.events, four.events);
+    let ids = |r: &mizuban::pipeline::RunResult| {
+        r.alerts
+            .iter()
+            .map(|a| {
+                (
+                    a.alert.id.clone(),
+                    a.alert.src_name.clone(),
+                    a.alert.message.clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&one), ids(&four));
+    assert!(one.events.len() > 20);
+}
+
+/// A malformed name-service datagram on UDP 137 (bad opcode 3) is a `parse_error`
+/// event for `nbns` and is counted in `mizuban_drops_total{reason="parse_error"}`.
+#[test]
+fn nbns_parse_errors_are_counted() {
+    use mizuban::synth::TraceWriter;
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("bad.pcap");
+    let mut w = TraceWriter::new(
+        std::fs::File::create(&p).unwrap(),
+        mizuban_capture::Timestamp::from_secs_nanos(1_767_225_600, 0),
+    )
+    .unwrap();
+    let mut bad = names_synth::nbns_registration(7, "HMI", 0, false, [192, 168, 20, 71]);
+    bad[2] = 0x18; // opcode 3: not defined by RFC 1002
+    w.udp(names_synth::WIN7, names_synth::BCAST, 137, 137, &bad)
+        .unwrap();
+    drop(w.into_inner());
+    let r = replay(&p);
+    let errors: Vec<_> = r
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            mizuban_protocols::EventKind::ParseError(pe) => Some((pe.protocol, pe.reason)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        [(mizuban_protocols::AppProtocol::Nbns, "bad_opcode")]
+    );
+    assert_eq!(
+        r.engine.drops.get(mizuban_capture::DropReason::ParseError),
+        1
+    );
 }

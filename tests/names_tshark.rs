@@ -183,26 +183,33 @@ const ANY: &str = "nbns || browser || smb || smb2 || ntlmssp || dhcp || mdns || 
 fn corpus() -> &'static Vec<(PathBuf, String)> {
     static CORPUS: std::sync::OnceLock<Vec<(PathBuf, String)>> = std::sync::OnceLock::new();
     CORPUS.get_or_init(|| {
-        shared_pcaps()
-            .into_iter()
-            .filter_map(|p| {
-                let out = run_stdout(
-                    Command::new("tshark")
-                        .args([
-                            "-n",
-                            "-Y",
-                            ANY,
-                            "-T",
-                            "fields",
-                            "-e",
-                            "frame.protocols",
-                            "-r",
-                        ])
-                        .arg(&p),
-                );
-                (!out.trim().is_empty()).then_some((p, out))
-            })
-            .collect()
+        let scan = |p: &PathBuf| {
+            let out = run_stdout(
+                Command::new("tshark")
+                    .args([
+                        "-n",
+                        "-Y",
+                        ANY,
+                        "-T",
+                        "fields",
+                        "-e",
+                        "frame.protocols",
+                        "-r",
+                    ])
+                    .arg(p),
+            );
+            (!out.trim().is_empty()).then(|| (p.clone(), out))
+        };
+        // Two tshark processes at a time (CI has two cores).
+        let files = shared_pcaps();
+        let (a, b) = files.split_at(files.len() / 2);
+        let (mut x, y) = std::thread::scope(|s| {
+            let h = s.spawn(|| b.iter().filter_map(scan).collect::<Vec<_>>());
+            let x: Vec<_> = a.iter().filter_map(scan).collect();
+            (x, h.join().unwrap())
+        });
+        x.extend(y);
+        x
     })
 }
 
@@ -288,6 +295,8 @@ const SMB_FIELDS: &[&str] = &[
     "ntlmssp.challenge.target_info.nb_domain_name",
     "ntlmssp.challenge.target_info.dns_computer_name",
     "ntlmssp.challenge.target_info.dns_domain_name",
+    "nbss.called_name",
+    "nbss.calling_name",
 ];
 
 /// Our value of one tshark SMB field, from the `smb` events of one frame (in order).
@@ -344,6 +353,12 @@ fn smb_field(field: &str, infos: &[&SmbInfo]) -> Vec<String> {
             }
             "ntlmssp.challenge.target_info.dns_domain_name" => {
                 v.extend(n.and_then(|n| n.dns_domain_name.clone()))
+            }
+            "nbss.called_name" => {
+                v.extend(i.called_name.as_ref().map(netbios::NetbiosName::display))
+            }
+            "nbss.calling_name" => {
+                v.extend(i.calling_name.as_ref().map(netbios::NetbiosName::display))
             }
             _ => {}
         }
@@ -405,7 +420,8 @@ fn smb_and_ntlmssp_match_tshark() {
         "SMB captures in the shared corpus: {files:?}"
     );
     files.push(built.clone());
-    let filter = "smb.cmd == 0x72 || smb.cmd == 0x73 || smb2.cmd == 0 || smb2.cmd == 1";
+    let filter =
+        "smb.cmd == 0x72 || smb.cmd == 0x73 || smb2.cmd == 0 || smb2.cmd == 1 || nbss.type == 0x81";
     let (mut all, mut compared, mut frames) = (Vec::new(), 0, 0);
     for f in &files {
         let name = f.file_name().unwrap().to_string_lossy().to_string();
@@ -430,6 +446,185 @@ fn smb_and_ntlmssp_match_tshark() {
         files.len()
     );
     for d in &all {
+        println!("{d}");
+    }
+    assert!(all.is_empty(), "{} differences with tshark", all.len());
+}
+
+const DISCOVERY_FIELDS: &[&str] = &[
+    "dns.qry.name",
+    "dns.a",
+    "dns.count.auth_rr",
+    "dns.count.add_rr",
+    "http.request.method",
+    "http.response.code",
+    "http.server",
+    "http.location",
+    "http.request.line",
+    "http.response.line",
+    "http.unknown_header",
+    "dhcp.option.hostname",
+    "dhcp.option.vendor_class_id",
+    "dhcp.option.request_list_item",
+];
+
+/// An SSDP header from tshark's header lines ("NAME: value\r\n"): known headers of a
+/// request in http.request.line, unknown ones in http.unknown_header, all of a
+/// response in http.response.line.
+fn unknown_header(f: &BTreeMap<&'static str, Vec<String>>, name: &str) -> Vec<String> {
+    f.get("http.request.line")
+        .into_iter()
+        .chain(f.get("http.response.line"))
+        .chain(f.get("http.unknown_header"))
+        .flatten()
+        .filter_map(|h| {
+            let (n, v) = h.split_once(':')?;
+            n.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().trim_end_matches("\\r\\n").trim().to_string())
+        })
+        .collect()
+}
+
+fn compare_discovery(name: &str, rows: &Rows, events: &[Event]) -> (Vec<String>, usize) {
+    let mut ours: BTreeMap<u64, &EventKind> = BTreeMap::new();
+    for e in events {
+        if matches!(
+            e.kind,
+            EventKind::Mdns(_) | EventKind::Llmnr(_) | EventKind::Ssdp(_) | EventKind::Dhcp(_)
+        ) {
+            ours.insert(e.frame, &e.kind);
+        }
+    }
+    let (mut diffs, mut compared) = (Vec::new(), 0);
+    for (frame, f) in rows {
+        let get = |k: &str| f.get(k).cloned().unwrap_or_default();
+        let mut check = |field: &str, theirs: Vec<String>, mine: Vec<String>| {
+            compared += theirs.len().max(1);
+            if theirs != mine {
+                diffs.push(format!(
+                    "{name} frame {frame} {field}: tshark {theirs:?}, ours {mine:?}"
+                ));
+            }
+        };
+        match ours.get(frame) {
+            Some(EventKind::Mdns(m) | EventKind::Llmnr(m)) => {
+                // We keep the first question; tshark lists them all.
+                check(
+                    "dns.qry.name",
+                    get("dns.qry.name").into_iter().take(1).collect(),
+                    m.query.iter().cloned().collect(),
+                );
+                // mDNS events keep every section; LLMNR the answers only.
+                let only_answers = matches!(ours.get(frame), Some(EventKind::Mdns(_)))
+                    || (get("dns.count.auth_rr") == ["0"] && get("dns.count.add_rr") == ["0"]);
+                if only_answers {
+                    let mine = m
+                        .answers
+                        .iter()
+                        .filter(|a| a.rtype == 1)
+                        .filter_map(|a| a.addr)
+                        .map(|a| a.to_string())
+                        .collect();
+                    check("dns.a", get("dns.a"), mine);
+                }
+            }
+            Some(EventKind::Ssdp(m)) => {
+                check(
+                    "http.request.method",
+                    get("http.request.method"),
+                    m.method.iter().cloned().collect(),
+                );
+                check(
+                    "http.response.code",
+                    get("http.response.code"),
+                    m.status.iter().map(u16::to_string).collect(),
+                );
+                check(
+                    "http.server",
+                    get("http.server"),
+                    m.server.iter().cloned().collect(),
+                );
+                check(
+                    "http.location",
+                    get("http.location"),
+                    m.location.iter().cloned().collect(),
+                );
+                for (h, v) in [
+                    ("NT", &m.nt),
+                    ("NTS", &m.nts),
+                    ("ST", &m.st),
+                    ("USN", &m.usn),
+                ] {
+                    check(h, unknown_header(f, h), v.iter().cloned().collect());
+                }
+            }
+            Some(EventKind::Dhcp(d)) => {
+                check(
+                    "dhcp.option.hostname",
+                    get("dhcp.option.hostname"),
+                    d.hostname.iter().cloned().collect(),
+                );
+                check(
+                    "dhcp.option.vendor_class_id",
+                    get("dhcp.option.vendor_class_id"),
+                    d.vendor_class.iter().cloned().collect(),
+                );
+                let prl = get("dhcp.option.request_list_item");
+                check(
+                    "dhcp.option.request_list_item",
+                    prl,
+                    d.param_request_list.iter().map(u8::to_string).collect(),
+                );
+            }
+            _ => diffs.push(format!(
+                "{name} frame {frame}: tshark decodes it, we have no event"
+            )),
+        }
+    }
+    for frame in ours.keys().filter(|f| !rows.contains_key(f)) {
+        diffs.push(format!("{name} frame {frame}: our event, no tshark frame"));
+    }
+    (diffs, compared)
+}
+
+#[test]
+fn llmnr_mdns_ssdp_dhcp_match_tshark() {
+    if !have_tool("tshark") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let built = synth(tmp.path(), "discovery.pcap", names_synth::write_discovery);
+    let mut files = shared_with(&["llmnr", "mdns", "ssdp", "dhcp"]);
+    assert!(
+        files.len() >= 2,
+        "discovery captures in the shared corpus: {files:?}"
+    );
+    files.push(built.clone());
+    let filter = "llmnr || mdns || ssdp || dhcp";
+    let (mut all, mut compared, mut frames) = (Vec::new(), 0, 0);
+    for f in &files {
+        let name = f.file_name().unwrap().to_string_lossy().to_string();
+        let rows = tshark(f, filter, DISCOVERY_FIELDS);
+        let events = run(f);
+        let (d, n) = compare_discovery(&name, &rows, &events);
+        println!(
+            "{name}: {} frames, {n} fields compared, {} diffs",
+            rows.len(),
+            d.len()
+        );
+        if f == &built {
+            assert_eq!(rows.len(), 8, "tshark did not decode the built capture");
+        }
+        frames += rows.len();
+        compared += n;
+        all.extend(d);
+    }
+    println!(
+        "discovery: {} captures, {frames} frames, {compared} fields compared",
+        files.len()
+    );
+    for d in all.iter().take(40) {
         println!("{d}");
     }
     assert!(all.is_empty(), "{} differences with tshark", all.len());

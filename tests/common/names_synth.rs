@@ -335,3 +335,150 @@ pub fn write_smb<W: io::Write>(out: W) -> io::Result<W> {
     t.exchange(&mut w, &frame(req), &frame(resp), 500)?;
     Ok(w.into_inner())
 }
+
+fn dns_name(out: &mut Vec<u8>, name: &str) {
+    for label in name.split('.') {
+        out.push(label.len() as u8);
+        out.extend_from_slice(label.as_bytes());
+    }
+    out.push(0);
+}
+
+/// A DNS-format message (mDNS, LLMNR): one question, answers as (name, type, rdata).
+pub fn dns_like(
+    id: u16,
+    flags: u16,
+    q: Option<(&str, u16)>,
+    answers: &[(&str, u16, Vec<u8>)],
+) -> Vec<u8> {
+    let mut m = Vec::new();
+    m.extend_from_slice(&id.to_be_bytes());
+    m.extend_from_slice(&flags.to_be_bytes());
+    m.extend_from_slice(&(q.is_some() as u16).to_be_bytes());
+    m.extend_from_slice(&(answers.len() as u16).to_be_bytes());
+    m.extend_from_slice(&[0, 0, 0, 0]);
+    if let Some((name, t)) = q {
+        dns_name(&mut m, name);
+        m.extend_from_slice(&t.to_be_bytes());
+        m.extend_from_slice(&[0, 1]);
+    }
+    for (name, t, rdata) in answers {
+        dns_name(&mut m, name);
+        m.extend_from_slice(&t.to_be_bytes());
+        m.extend_from_slice(&[0, 1, 0, 0, 0, 120]);
+        m.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+        m.extend_from_slice(rdata);
+    }
+    m
+}
+
+pub const MDNS_GROUP: Host = Host {
+    mac: [0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb],
+    ip: std::net::Ipv4Addr::new(224, 0, 0, 251),
+};
+pub const LLMNR_GROUP: Host = Host {
+    mac: [0x01, 0x00, 0x5e, 0x00, 0x00, 0xfc],
+    ip: std::net::Ipv4Addr::new(224, 0, 0, 252),
+};
+pub const SSDP_GROUP: Host = Host {
+    mac: [0x01, 0x00, 0x5e, 0x7f, 0xff, 0xfa],
+    ip: std::net::Ipv4Addr::new(239, 255, 255, 250),
+};
+
+/// mDNS query and announcement (service type PTR, host A record), an LLMNR query and
+/// its unicast answer, an SSDP M-SEARCH, a NOTIFY from a Windows 7 media server and a
+/// search response.
+pub fn write_discovery<W: io::Write>(out: W) -> io::Result<W> {
+    let mut w = TraceWriter::new(out, Timestamp::from_secs_nanos(1_767_225_600, 0))?;
+    let ptr = {
+        let mut v = Vec::new();
+        dns_name(&mut v, "Panel Printer._ipp._tcp.local");
+        v
+    };
+    w.udp(
+        WIN10,
+        MDNS_GROUP,
+        5353,
+        5353,
+        &dns_like(0, 0, Some(("_ipp._tcp.local", 12)), &[]),
+    )?;
+    w.advance_micros(1000);
+    w.udp(
+        FILESERVER,
+        MDNS_GROUP,
+        5353,
+        5353,
+        &dns_like(
+            0,
+            0x8400,
+            None,
+            &[
+                ("_ipp._tcp.local", 12, ptr),
+                ("printer-7.local", 1, FILESERVER.ip.octets().to_vec()),
+            ],
+        ),
+    )?;
+    w.advance_micros(1000);
+    // A service announcement whose address record is in the additional section.
+    let mut ann = dns_like(
+        0,
+        0x8400,
+        None,
+        &[("_http._tcp.local", 12, {
+            let mut v = Vec::new();
+            dns_name(&mut v, "HMI panel._http._tcp.local");
+            v
+        })],
+    );
+    ann[10..12].copy_from_slice(&1u16.to_be_bytes()); // ARCOUNT
+    dns_name(&mut ann, "hmi-panel.local");
+    ann.extend_from_slice(&[0, 1, 0x80, 1, 0, 0, 0, 120, 0, 4]); // A, cache-flush IN
+    ann.extend_from_slice(&WIN7.ip.octets());
+    w.udp(WIN7, MDNS_GROUP, 5353, 5353, &ann)?;
+    w.advance_micros(1000);
+    w.udp(
+        WIN10,
+        LLMNR_GROUP,
+        60001,
+        5355,
+        &dns_like(0x4242, 0, Some(("hmi-win7", 1)), &[]),
+    )?;
+    w.advance_micros(1000);
+    w.udp(
+        WIN7,
+        WIN10,
+        5355,
+        60001,
+        &dns_like(
+            0x4242,
+            0x8000,
+            Some(("hmi-win7", 1)),
+            &[("hmi-win7", 1, WIN7.ip.octets().to_vec())],
+        ),
+    )?;
+    w.advance_micros(1000);
+    w.udp(
+        WIN10,
+        SSDP_GROUP,
+        60002,
+        1900,
+        b"M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: \"ssdp:discover\"\r\nMX: 1\r\nST: ssdp:all\r\n\r\n",
+    )?;
+    w.advance_micros(1000);
+    w.udp(
+        WIN7,
+        SSDP_GROUP,
+        1900,
+        1900,
+        b"NOTIFY * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nCACHE-CONTROL: max-age=900\r\nLOCATION: http://192.168.20.71:2869/upnphost/udhisapi.dll?content=uuid:7\r\nNT: urn:schemas-upnp-org:device:MediaServer:1\r\nNTS: ssdp:alive\r\nSERVER: Microsoft-Windows/6.1 UPnP/1.0 UPnP-Device-Host/1.0\r\nUSN: uuid:7::urn:schemas-upnp-org:device:MediaServer:1\r\n\r\n",
+    )?;
+    w.advance_micros(1000);
+    w.udp(
+        FILESERVER,
+        WIN10,
+        1900,
+        60002,
+        b"HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=100\r\nEXT:\r\nLOCATION: http://192.168.20.74:80/description.xml\r\nSERVER: Linux/3.14.0 UPnP/1.0 IpBridge/1.26.0\r\nST: upnp:rootdevice\r\nUSN: uuid:2f402f80-da50-11e1-9b23-001788255acc::upnp:rootdevice\r\n\r\n",
+    )?;
+    Ok(w.into_inner())
+}

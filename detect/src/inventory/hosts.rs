@@ -5,6 +5,7 @@
 
 use super::{Inventory, NameSource, OsSource, UpnpInfo, cap_text, os};
 use crate::alert::Finding;
+use crate::baseline::rules;
 use mizuban_capture::Timestamp;
 use mizuban_protocols::Event;
 use mizuban_protocols::dns::DnsMessage;
@@ -47,9 +48,8 @@ impl Inventory {
             EventKind::Smb(_) => Some(client),
             EventKind::Browser(a) => Some(a.source_ip.map(IpAddr::V4).unwrap_or(client)),
             EventKind::HttpResponse(_) => Some(server),
-            EventKind::Ssdp(_) | EventKind::Mdns(_) => {
-                Some(if is_multicast(server) { client } else { server })
-            }
+            EventKind::Ssdp(m) => Some(m.sender.unwrap_or(client)),
+            EventKind::Mdns(_) => Some(if is_multicast(server) { client } else { server }),
             _ => None,
         };
         if let Some(ip) = speaker {
@@ -100,6 +100,12 @@ impl Inventory {
                 }
             }
             EventKind::Smb(i) => {
+                if let Some(n) = &i.called_name {
+                    self.add_netbios(server, n, ev.ts, inside);
+                }
+                if let Some(n) = &i.calling_name {
+                    self.add_netbios(client, n, ev.ts, inside);
+                }
                 // A response is the server's, a request the client's.
                 let ip = if i.response { server } else { client };
                 if let Some(n) = &i.ntlmssp {
@@ -135,6 +141,9 @@ impl Inventory {
                     && let Some(a) = self.existing(server, inside)
                 {
                     a.smb_signing_required = Some(req);
+                    if !req && self.cfg.require_smb_signing {
+                        self.signing_finding(server, i, ev, out);
+                    }
                 }
             }
             EventKind::Mdns(m) => {
@@ -153,13 +162,7 @@ impl Inventory {
                 }
             }
             EventKind::Ssdp(m) => {
-                // A NOTIFY goes to the multicast group, a response back to the
-                // searcher: the sender is the non-multicast side, or the responder.
-                let sender = if m.response || is_multicast(server) {
-                    if m.response { server } else { client }
-                } else {
-                    client
-                };
+                let sender = m.sender.unwrap_or(client);
                 // NOTIFY and responses describe their sender; M-SEARCH only asks.
                 if m.method.as_deref() == Some("M-SEARCH") {
                     return;
@@ -187,6 +190,48 @@ impl Inventory {
             }
             _ => {}
         }
+    }
+
+    /// `smb_signing_not_required`: one per server (the store counts repeats).
+    fn signing_finding(
+        &self,
+        server: IpAddr,
+        i: &mizuban_protocols::auth::smb::SmbInfo,
+        ev: &Event,
+        out: &mut Vec<Finding>,
+    ) {
+        let Some(spec) = rules::spec(rules::SMB_SIGNING_NOT_REQUIRED) else {
+            return;
+        };
+        let name = self
+            .state
+            .assets
+            .get(&server)
+            .and_then(super::Asset::best_name)
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default();
+        let dialect = i.dialect.clone().unwrap_or_default();
+        let msg = format!("SMB server {server}{name} does not require signing (dialect {dialect})");
+        let mut f = Finding::new(
+            spec.id,
+            spec.severity,
+            spec.guideline,
+            server.to_string(),
+            ev.ts,
+            msg,
+        )
+        .evidence("smb_version", i.version.to_string())
+        .evidence("dialect", dialect)
+        .evidence(
+            "field",
+            if i.version == 1 {
+                "smb.sm.sig_required"
+            } else {
+                "smb2.sec_mode.sign_required"
+            },
+        );
+        f.src_ip = Some(server);
+        out.push(f);
     }
 
     /// A unique NetBIOS workstation/server name for `ip`.

@@ -52,6 +52,9 @@ pub struct InventoryConfig {
     pub max_pending_names: usize,
     /// Raise `unsupported_os` findings.
     pub unsupported_os: bool,
+    /// Raise `smb_signing_not_required` for SMB servers that negotiate without
+    /// requiring signing (off by default: a site policy decision).
+    pub require_smb_signing: bool,
 }
 
 impl Default for InventoryConfig {
@@ -62,6 +65,7 @@ impl Default for InventoryConfig {
             max_dhcp_clients: DEFAULT_MAX_DHCP_CLIENTS,
             max_pending_names: DEFAULT_MAX_PENDING_NAMES,
             unsupported_os: true,
+            require_smb_signing: false,
         }
     }
 }
@@ -111,13 +115,14 @@ pub enum OsSource {
 }
 
 impl OsSource {
-    /// Most specific first: the precedence of [`Asset::best_os`]. An NTLMSSP version
-    /// names the exact build; SMB native OS the release; a BROWSER announcement the
-    /// kernel version; user agents and banners are what software claims; DHCP and
-    /// server headers are fingerprints of a family.
+    /// Most specific first: the precedence of [`Asset::best_os`]. SMB native OS names
+    /// the release (client or server) and its build; an NTLMSSP version the exact build
+    /// but not which of the releases sharing it; a BROWSER announcement the kernel
+    /// version; user agents and banners are what software claims; DHCP and server
+    /// headers are fingerprints of a family.
     pub const PRECEDENCE: [OsSource; 9] = [
-        OsSource::NtlmsspVersion,
         OsSource::SmbNativeOs,
+        OsSource::NtlmsspVersion,
         OsSource::BrowserAnnouncement,
         OsSource::HttpUserAgent,
         OsSource::SshBanner,
@@ -621,8 +626,16 @@ impl Inventory {
         let st = &mut self.state;
         if let Some(a) = st.assets.get_mut(&ip) {
             // One name in several spellings (NetBIOS upper-cases, NTLMSSP keeps the
-            // case the host was given) is one name: the first spelling stays.
-            if a.names.keys().any(|n| n.eq_ignore_ascii_case(&name)) {
+            // case the host was given) is one name: the first spelling stays, with the
+            // source of highest precedence that reported it.
+            if let Some((_, s)) = a
+                .names
+                .iter_mut()
+                .find(|(n, _)| n.eq_ignore_ascii_case(&name))
+            {
+                if source < *s {
+                    *s = source;
+                }
                 return;
             }
             if a.names.len() < MAX_NAMES_PER_ASSET {
@@ -783,6 +796,10 @@ impl Inventory {
         .evidence("end_of_support", date)
         .evidence("os_source", source.as_str())
         .evidence("os_field", source.field())
+        .evidence(
+            "guideline_point",
+            "③ no OS whose security support has ended",
+        )
         .evidence("os_evidence", cap_text(evidence, MAX_EVIDENCE_LEN));
         f.src_ip = Some(ip);
         out.push(f);

@@ -127,9 +127,61 @@ pub fn from_dhcp_prl(prl: &[u8]) -> Option<OsGuess> {
     }
 }
 
+/// Distribution releases an SSH banner's comment names, with the end of their
+/// security support (free support only, as for Windows: Debian's LTS end from
+/// https://wiki.debian.org/LTS, Ubuntu's standard support end from
+/// https://ubuntu.com/about/release-cycle; paid ESM/ELTS is not counted). Debian
+/// packages carry `debN` in their version; Ubuntu's OpenSSH package version is unique
+/// to each release. Update by adding a row; the newest releases have no date yet.
+pub const SSH_DISTRIBUTIONS: &[(&str, OsGuess)] = &[
+    ("deb7", eos("Debian 7 (wheezy)", "2018-05-31")),
+    ("deb8", eos("Debian 8 (jessie)", "2020-06-30")),
+    ("deb9", eos("Debian 9 (stretch)", "2022-06-30")),
+    ("deb10", eos("Debian 10 (buster)", "2024-06-30")),
+    ("deb11", eos("Debian 11 (bullseye)", "2026-08-31")),
+    ("deb12", eos("Debian 12 (bookworm)", "2028-06-30")),
+    (
+        "OpenSSH_6.6.1p1 Ubuntu-2ubuntu",
+        eos("Ubuntu 14.04 LTS", "2019-04-30"),
+    ),
+    (
+        "OpenSSH_6.6p1 Ubuntu-2ubuntu",
+        eos("Ubuntu 14.04 LTS", "2019-04-30"),
+    ),
+    (
+        "OpenSSH_7.2p2 Ubuntu-4ubuntu",
+        eos("Ubuntu 16.04 LTS", "2021-04-30"),
+    ),
+    (
+        "OpenSSH_7.6p1 Ubuntu-4ubuntu",
+        eos("Ubuntu 18.04 LTS", "2023-05-31"),
+    ),
+    (
+        "OpenSSH_8.2p1 Ubuntu-4ubuntu",
+        eos("Ubuntu 20.04 LTS", "2025-05-31"),
+    ),
+    (
+        "OpenSSH_8.9p1 Ubuntu-3ubuntu",
+        eos("Ubuntu 22.04 LTS", "2027-06-01"),
+    ),
+];
+
 /// From an SSH identification string (RFC 4253 section 4.2): the comment part often
-/// names the distribution's package, e.g. `OpenSSH_7.4p1 Debian-10+deb9u7`.
+/// names the distribution's package, e.g. `OpenSSH_7.4p1 Debian-10+deb9u7`; a release
+/// in [`SSH_DISTRIBUTIONS`] gets its end-of-support date.
 pub fn from_ssh_banner(banner: &str) -> Option<OsGuess> {
+    if let Some((_, g)) = SSH_DISTRIBUTIONS.iter().find(|(t, _)| {
+        // "deb1" must not match "deb10": the tag ends at a non-digit.
+        banner.match_indices(t).any(|(i, _)| {
+            !t.starts_with("deb")
+                || !banner
+                    .as_bytes()
+                    .get(i.saturating_add(t.len()))
+                    .is_some_and(u8::is_ascii_digit)
+        })
+    }) {
+        return Some(*g);
+    }
     if banner.contains("OpenSSH_for_Windows") {
         Some(supported("Windows"))
     } else if banner.contains("Ubuntu") {
@@ -189,9 +241,16 @@ mod tests {
 
     #[test]
     fn ssh_banner_hints() {
+        let stretch = from_ssh_banner("SSH-2.0-OpenSSH_7.4p1 Debian-10+deb9u7").unwrap();
+        assert_eq!(stretch.name, "Debian 9 (stretch)");
+        assert_eq!(stretch.end_of_support, Some("2022-06-30"));
+        let buster = from_ssh_banner("SSH-2.0-OpenSSH_7.9p1 Debian-10+deb10u2").unwrap();
+        assert_eq!(buster.name, "Debian 10 (buster)");
+        let xenial = from_ssh_banner("SSH-2.0-OpenSSH_7.2p2 Ubuntu-4ubuntu2.10").unwrap();
+        assert_eq!(xenial.end_of_support, Some("2021-04-30"));
         assert_eq!(
-            from_ssh_banner("SSH-2.0-OpenSSH_7.4p1 Debian-10+deb9u7").map(|g| g.name),
-            Some("Debian Linux")
+            from_ssh_banner("SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13").map(|g| g.end_of_support),
+            Some(None)
         );
         assert_eq!(from_ssh_banner("SSH-2.0-dropbear_2019.78"), None);
     }

@@ -203,9 +203,16 @@ impl StreamParser for Parser {
         };
         let dialects = &mut self.smb1_dialects;
         let r = framer.feed(data, 4, MAX_MESSAGE_KEEP, transport_len, |msg, _| {
-            // Only session messages (type 0) carry SMB.
-            if msg.first() == Some(&0) {
-                scan(msg.get(4..).unwrap_or(&[]), dialects, &mut seen);
+            // Only session messages (type 0) carry SMB; a session request names
+            // both ends.
+            match msg.first() {
+                Some(0) => scan(msg.get(4..).unwrap_or(&[]), dialects, &mut seen),
+                Some(0x81) => {
+                    if let Some(i) = info::session_request(msg) {
+                        seen.push(Seen::Info(Box::new(i)));
+                    }
+                }
+                _ => {}
             }
         });
         if r.is_err() {

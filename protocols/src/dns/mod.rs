@@ -9,7 +9,10 @@
 
 mod wire;
 
-pub use wire::{DnsError, MAX_ANSWERS, MAX_NAME_LEN, MAX_POINTER_JUMPS, parse_message};
+pub use wire::{
+    DnsError, MAX_ANSWERS, MAX_NAME_LEN, MAX_POINTER_JUMPS, parse_message,
+    parse_message_all_sections,
+};
 
 use crate::common::{ErrorBudget, StreamBuf};
 use crate::event::{AppProtocol, EventKind};
@@ -117,7 +120,8 @@ fn is_netbios_name(msg: &[u8]) -> bool {
 pub enum Flavor {
     #[default]
     Dns,
-    /// RFC 6762, UDP 5353.
+    /// RFC 6762, UDP 5353. `answers` holds every section's records (address records
+    /// of an announcement travel in the additional section).
     Mdns,
     /// RFC 4795, UDP 5355.
     Llmnr,
@@ -163,7 +167,12 @@ impl Parser {
     }
 
     fn handle(&mut self, ctx: &mut ParseCtx<'_>, msg: &[u8]) {
-        match parse_message(msg) {
+        let parsed = if self.flavor == Flavor::Mdns {
+            parse_message_all_sections(msg)
+        } else {
+            parse_message(msg)
+        };
+        match parsed {
             Ok(m) => ctx.emit(self.flavor.event(m)),
             Err(e) => self.errors.report(ctx, self.flavor.protocol(), e.reason()),
         }

@@ -8,6 +8,7 @@
 //!   [`Transaction`] per request/response pair and a `parse_error` event per malformed
 //!   ADU (reasons: [`Anomaly::as_str`]).
 
+pub mod control;
 mod event;
 pub mod frame;
 pub mod pdu;
@@ -15,6 +16,7 @@ mod state;
 #[cfg(test)]
 mod tests;
 pub mod types;
+pub mod umas;
 
 pub use event::{DeviceIdentity, FunctionClass, Transaction, WrittenValues};
 pub use state::{MAX_PENDING_PER_FLOW, Parser};

@@ -55,6 +55,8 @@ pub struct Message<'a> {
     /// Write quantity of Read/Write Multiple Registers (23).
     pub write_quantity: Option<u16>,
     pub data: Data<'a>,
+    /// Status of a UMAS (function 90) response, see [`super::umas::response_status`].
+    pub umas_status: Option<Result<(), Option<u8>>>,
     /// First anomaly found, if any.
     pub anomaly: Option<Anomaly>,
 }
@@ -285,7 +287,13 @@ fn decode_request_fields<'a>(m: &mut Message<'a>, r: &mut Rd<'a>) -> Option<()> 
                 m.check_end(r);
             }
         }
-        // User-defined, vendor and unknown codes: no public layout to check.
+        // UMAS: session byte then the UMAS code, kept as the sub-function.
+        fc::SCHNEIDER_UMAS => {
+            if let Some((_, code)) = super::umas::request(r.rest()) {
+                m.subfunction = Some(u16::from(code));
+            }
+        }
+        // User-defined and unknown codes: no public layout to check.
         _ => {}
     }
     Some(())
@@ -437,6 +445,7 @@ fn decode_response_fields<'a>(
                 m.data = Data::DeviceId { objects, count };
             }
         }
+        fc::SCHNEIDER_UMAS => m.umas_status = super::umas::response_status(r.rest()),
         _ => {}
     }
     Some(())

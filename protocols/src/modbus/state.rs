@@ -7,8 +7,9 @@ use super::event::{Transaction, WrittenValues};
 use super::frame::{self, Adu, FrameError, MAX_ADU_LEN};
 use super::pdu::{self, Data, Message, RequestInfo};
 use super::types::{self, Anomaly};
-use super::{ModbusConfig, Stats};
+use super::{ModbusConfig, Stats, control};
 use crate::event::{AppProtocol, EventKind, ParseError};
+use crate::facts::ControlAction;
 use crate::parser::{Direction, ParseCtx, StreamParser};
 use mizuban_capture::{DropReason, Timestamp};
 use std::collections::VecDeque;
@@ -246,7 +247,11 @@ impl Parser {
         };
         let server = ctx.flow.server.ip();
         Self::stats(ctx).record_response_time(server, rt_us);
+        let ca = control::from_transaction(&tx, m.umas_status);
         Self::emit_tx(ctx, frame, tx);
+        if let Some(ca) = ca {
+            Self::emit_control(ctx, p.frame, ca);
+        }
     }
 
     fn emit_unanswered(ctx: &mut ParseCtx<'_>, p: Pending) {
@@ -269,7 +274,24 @@ impl Parser {
             written: p.written,
             device_identity: None,
         };
+        let ca = control::from_transaction(&tx, None);
         Self::emit_tx(ctx, p.frame, tx);
+        if let Some(ca) = ca {
+            Self::emit_control(ctx, p.frame, ca);
+        }
+    }
+
+    /// Emits a control action after its transaction, with the request's frame, and the
+    /// envelope oriented from the Modbus client to the server (see [`role`]): the
+    /// envelope's `client` is who acted, whoever opened the connection.
+    fn emit_control(ctx: &mut ParseCtx<'_>, request_frame: u64, ca: ControlAction) {
+        let flow = ctx.flow;
+        if reversed(&flow) {
+            ctx.flow.client = flow.server;
+            ctx.flow.server = flow.client;
+        }
+        ctx.emit_at(request_frame, EventKind::ControlAction(ca));
+        ctx.flow = flow;
     }
 
     fn emit_tx(ctx: &mut ParseCtx<'_>, frame: u64, tx: Transaction) {
@@ -320,12 +342,16 @@ impl Parser {
 /// (suricata_modbus.pcap stream of frames 88-99), its bytes are still responses, as
 /// tshark decides by port too. Otherwise the flow's orientation stands.
 fn role(ctx: &ParseCtx<'_>, dir: Direction) -> Direction {
-    if ctx.flow.client.port() == super::MODBUS_PORT && ctx.flow.server.port() != super::MODBUS_PORT
-    {
+    if reversed(&ctx.flow) {
         dir.reverse()
     } else {
         dir
     }
+}
+
+/// The port-502 side opened the flow (see [`role`]).
+fn reversed(flow: &crate::event::FlowTuple) -> bool {
+    flow.client.port() == super::MODBUS_PORT && flow.server.port() != super::MODBUS_PORT
 }
 
 fn device_identity(m: &Message<'_>) -> Option<super::event::DeviceIdentity> {

@@ -823,3 +823,148 @@ fn server_histograms_are_capped() {
     assert_eq!(s.response_time_us.len(), MAX_SERVERS_TRACKED);
     assert_eq!(s.response_time_servers_overflow, 5);
 }
+
+// ---- control actions ----
+
+impl Harness {
+    fn actions(&self) -> Vec<(u64, crate::facts::ControlAction)> {
+        self.events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::ControlAction(a) => Some((e.frame, a.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+#[test]
+fn write_register_is_one_control_action_at_the_request_frame() {
+    use crate::facts::{Action, Outcome, Value};
+    let mut h = Harness::new();
+    h.req(1, &adu(7, 1, &[0x03, 0x00, 0x01, 0x00, 0x02]));
+    h.resp(2, &adu(7, 1, &[0x03, 0x04, 0, 1, 0, 2]));
+    h.req(3, &adu(8, 1, &[0x06, 0x00, 0x10, 0x12, 0x34]));
+    assert!(
+        h.actions().is_empty(),
+        "written only once its outcome is known"
+    );
+    h.resp(4, &adu(8, 1, &[0x86, 0x02]));
+    let a = h.actions();
+    assert_eq!(a.len(), 1, "the read is not a control action");
+    let (frame, ca) = &a[0];
+    assert_eq!(*frame, 3);
+    assert_eq!(ca.action, Action::Write);
+    assert_eq!(ca.function_name, "write_single_register");
+    assert_eq!(ca.target.object.as_deref(), Some("holding_registers"));
+    assert_eq!(ca.target.address, Some(0x10));
+    assert_eq!(ca.values.as_ref().unwrap().values, vec![Value::Int(0x1234)]);
+    assert_eq!(ca.outcome, Outcome::Exception);
+    assert_eq!(ca.exception, Some(2));
+    assert_eq!(ca.response_frame, Some(4));
+}
+
+#[test]
+fn unanswered_force_listen_only_is_a_mode_change() {
+    use crate::facts::{Action, Outcome};
+    let mut h = Harness::new();
+    h.req(1, &adu(1, 1, &[0x08, 0x00, 0x04, 0x00, 0x00]));
+    h.req(2, &adu(2, 1, &[0x08, 0x00, 0x01, 0x00, 0x00]));
+    h.close();
+    let a = h.actions();
+    assert_eq!(a.len(), 2);
+    assert_eq!((a[0].0, a[0].1.action), (1, Action::ModeChange));
+    assert_eq!(a[0].1.function_name, "force_listen_only_mode");
+    assert_eq!((a[1].0, a[1].1.action), (2, Action::Restart));
+    assert!(a.iter().all(|(_, c)| c.outcome == Outcome::Unanswered));
+}
+
+/// UMAS vectors built from the published documentation (Rosa 2017, TonyPhipps'
+/// tech-notes; see umas.rs): `5A | session | code | data`, responses `5A | session |
+/// FE/FD`. No tshark dissector exists to cross-check them.
+#[test]
+fn umas_vectors_from_the_documentation() {
+    use crate::facts::{Action, Outcome};
+    let mut h = Harness::new();
+    // 0x40 start PLC, OK.
+    h.req(1, &adu(1, 0, &[0x5A, 0x12, 0x40, 0xFF, 0x00]));
+    h.resp(2, &adu(1, 0, &[0x5A, 0x12, 0xFE]));
+    // 0x41 stop PLC, refused (FD, code 0x81).
+    h.req(3, &adu(2, 0, &[0x5A, 0x12, 0x41, 0xFF, 0x00]));
+    h.resp(4, &adu(2, 0, &[0x5A, 0x12, 0xFD, 0x81]));
+    // 0x31 download block, 0x34 upload block, 0x23 write variables.
+    h.req(5, &adu(3, 0, &[0x5A, 0x12, 0x31, 0x00, 0x01, 0x01, 0x00]));
+    h.resp(6, &adu(3, 0, &[0x5A, 0x12, 0xFE]));
+    h.req(7, &adu(4, 0, &[0x5A, 0x12, 0x34, 0x01, 0x01, 0x00]));
+    h.resp(8, &adu(4, 0, &[0x5A, 0x12, 0xFE, 0xAA]));
+    h.req(9, &adu(5, 0, &[0x5A, 0x12, 0x23, 0x00]));
+    h.resp(10, &adu(5, 0, &[0x5A, 0x12, 0xFE]));
+    // 0x02 read PLC id, 0x12 keep alive and an unknown code 0x99: not control actions,
+    // the code stays in the transaction.
+    h.req(11, &adu(6, 0, &[0x5A, 0x00, 0x02]));
+    h.resp(12, &adu(6, 0, &[0x5A, 0x00, 0xFE]));
+    h.req(13, &adu(7, 0, &[0x5A, 0x00, 0x99]));
+    h.resp(14, &adu(7, 0, &[0x5A, 0x00, 0xFE]));
+    let got: Vec<_> = h
+        .actions()
+        .iter()
+        .map(|(f, c)| {
+            (
+                *f,
+                c.action,
+                c.function_name,
+                c.subfunction,
+                c.outcome,
+                c.exception,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                1,
+                Action::ModeChange,
+                "umas_start_plc",
+                Some(0x40),
+                Outcome::Ok,
+                None
+            ),
+            (
+                3,
+                Action::ModeChange,
+                "umas_stop_plc",
+                Some(0x41),
+                Outcome::Exception,
+                Some(0x81)
+            ),
+            (
+                5,
+                Action::ProgramDownload,
+                "umas_download_block",
+                Some(0x31),
+                Outcome::Ok,
+                None
+            ),
+            (
+                7,
+                Action::ProgramUpload,
+                "umas_upload_block",
+                Some(0x34),
+                Outcome::Ok,
+                None
+            ),
+            (
+                9,
+                Action::Write,
+                "umas_write_variables",
+                Some(0x23),
+                Outcome::Ok,
+                None
+            ),
+        ]
+    );
+    let unknown = h.txs().into_iter().find(|(f, _)| *f == 14).unwrap().1;
+    assert_eq!(unknown.subfunction, Some(0x99));
+    assert_eq!(super::umas::code_name(0x99), "umas_unknown");
+}

@@ -169,3 +169,46 @@ mod props {
         }
     }
 }
+
+mod round_trip {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A registration request as RFC 1002 section 4.2.2 lays it out.
+    fn registration(id: u16, raw: [u8; 16], ip: [u8; 4], group: bool) -> Vec<u8> {
+        let mut m = id.to_be_bytes().to_vec();
+        m.extend_from_slice(&[0x29, 0x10, 0, 1, 0, 0, 0, 0, 0, 1, 32]);
+        for b in raw {
+            m.push(b'A' + (b >> 4));
+            m.push(b'A' + (b & 0xF));
+        }
+        m.extend_from_slice(&[
+            0, 0, 0x20, 0, 1, 0xc0, 12, 0, 0x20, 0, 1, 0, 4, 0x93, 0xe0, 0, 6,
+        ]);
+        m.extend_from_slice(&(if group { 0xe000u16 } else { 0x6000 }).to_be_bytes());
+        m.extend_from_slice(&ip);
+        m
+    }
+
+    proptest! {
+        #[test]
+        fn registrations_parse_back(id in any::<u16>(), raw in proptest::array::uniform16(any::<u8>()),
+                                    ip in proptest::array::uniform4(any::<u8>()), group in any::<bool>()) {
+            let m = parse_message(&registration(id, raw, ip, group)).unwrap();
+            prop_assert_eq!(m.trans_id, id);
+            prop_assert_eq!(m.operation, "registration");
+            let q = m.query.unwrap();
+            prop_assert_eq!(q.suffix, raw[15]);
+            prop_assert_eq!(&m.records[0].name, &q);
+            prop_assert_eq!(m.records[0].addresses[0].addr, std::net::Ipv4Addr::from(ip));
+            prop_assert_eq!(m.records[0].addresses[0].group, group);
+            prop_assert_eq!(m.records[0].ttl, 300_000);
+        }
+
+        #[test]
+        fn truncated_registrations_never_panic(cut in 0usize..90, raw in proptest::array::uniform16(any::<u8>())) {
+            let m = registration(1, raw, [10, 0, 0, 1], false);
+            let _ = parse_message(m.get(..cut.min(m.len())).unwrap_or(&m));
+        }
+    }
+}

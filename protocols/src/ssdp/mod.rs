@@ -22,6 +22,9 @@ pub const MAX_HEADERS: usize = 32;
 /// bytes).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct SsdpMessage {
+    /// The host that sent it (the flow side it came from).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sender: Option<std::net::IpAddr>,
     /// `M-SEARCH` or `NOTIFY`; `None` for a response.
     pub method: Option<String>,
     pub response: bool,
@@ -147,12 +150,18 @@ impl Parser {
 }
 
 impl DatagramParser for Parser {
-    fn on_datagram(&mut self, ctx: &mut ParseCtx<'_>, _dir: Direction, data: &[u8]) {
+    fn on_datagram(&mut self, ctx: &mut ParseCtx<'_>, dir: Direction, data: &[u8]) {
         if self.errors.exhausted() {
             return;
         }
         match parse_message(data) {
-            Ok(m) => ctx.emit(EventKind::Ssdp(m)),
+            Ok(mut m) => {
+                m.sender = Some(match dir {
+                    Direction::ToServer => ctx.flow.client.ip(),
+                    Direction::ToClient => ctx.flow.server.ip(),
+                });
+                ctx.emit(EventKind::Ssdp(m));
+            }
             Err(e) => self.errors.report(ctx, AppProtocol::Ssdp, e.reason()),
         }
     }

@@ -35,9 +35,9 @@ const SMB2_HEADER_LEN: usize = 64;
 /// `smb`: one negotiate or session setup message.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct SmbInfo {
-    /// 1 or 2 (SMB2 and SMB3 share a header).
+    /// 1 or 2 (SMB2 and SMB3 share a header); 0 for a NetBIOS session request.
     pub version: u8,
-    /// `negotiate` or `session_setup`.
+    /// `negotiate`, `session_setup` or `session_request` (NetBIOS, TCP 139).
     pub command: &'static str,
     pub response: bool,
     /// Offered (request): SMB1 dialect names, SMB2 revisions as "2.0.2" ... "3.1.1".
@@ -54,6 +54,30 @@ pub struct SmbInfo {
     pub native_lanman: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ntlmssp: Option<Ntlmssp>,
+    /// NetBIOS session request (RFC 1002 section 4.3.2): the server's and the
+    /// client's NetBIOS names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub called_name: Option<crate::netbios::NetbiosName>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calling_name: Option<crate::netbios::NetbiosName>,
+}
+
+/// A NetBIOS SESSION REQUEST (type 0x81): after the 4-byte header, the called name and
+/// the calling name, each a length byte 32, the encoded label and a zero.
+pub fn session_request(unit: &[u8]) -> Option<SmbInfo> {
+    use crate::netbios::name::{ENCODED_LEN, decode_label};
+    let name_at = |at: usize| {
+        let l = unit.get(at.saturating_add(1)..at.saturating_add(1 + ENCODED_LEN))?;
+        (unit.get(at) == Some(&32)).then_some(())?;
+        decode_label(l).map(|raw| crate::netbios::NetbiosName::from_raw(&raw))
+    };
+    Some(SmbInfo {
+        version: 0,
+        command: "session_request",
+        called_name: Some(name_at(4)?),
+        calling_name: name_at(4usize.saturating_add(ENCODED_LEN).saturating_add(2)),
+        ..SmbInfo::default()
+    })
 }
 
 /// The name of an SMB2 dialect revision (MS-SMB2 2.2.3); 0x02FF is the wildcard a
