@@ -89,6 +89,8 @@ pub const OTHER_RULE_IDS: &[&str] = &[
     crate::baseline::rules::NEW_MODBUS_WRITER,
     crate::baseline::rules::NEW_MODBUS_FUNCTION,
     crate::baseline::rules::UNSUPPORTED_OS,
+    crate::control::UNAUTHORIZED,
+    crate::control::FAILED,
 ];
 
 pub fn known_rule_ids() -> Vec<&'static str> {
