@@ -197,7 +197,10 @@ fn validate_detect(d: &DetectConfig) -> Result<(), String> {
     })
 }
 
-/// One line: "line L, column C: message" from a TOML error.
+mod hint;
+
+/// One line: "line L, column C: message" from a TOML error; an unknown key names its
+/// section and the nearest valid key.
 fn describe_toml_error(e: &toml::de::Error, text: &str) -> String {
     let msg = e.message().trim().to_string();
     match e.span() {
@@ -209,6 +212,8 @@ fn describe_toml_error(e: &toml::de::Error, text: &str) -> String {
                 .next()
                 .map(|l| l.chars().count() + 1)
                 .unwrap_or(1);
+            let msg = hint::unknown_key(&msg, hint::section_at(text, span.start).as_deref())
+                .unwrap_or(msg);
             format!("line {line}, column {col}: {msg}")
         }
         None => msg,

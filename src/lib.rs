@@ -3,6 +3,7 @@
 pub mod config;
 #[cfg(feature = "live")]
 pub mod live;
+pub mod logfile;
 pub mod pipeline;
 pub mod state;
 pub mod synth;

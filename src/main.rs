@@ -1,7 +1,7 @@
 //! The `mizuban` command line.
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use mizuban::config::Config;
 use mizuban::pipeline::{self, RunHandles, RunOptions, sinks::Sinks, source::BackPressure};
 use mizuban::telemetry::Telemetry;
@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod cli_state;
+mod gen_docs;
 
 /// mizuban (水番, the watchman of the water): a passive monitor that proves — or
 /// disproves — that an OT network is closed. It reads mirrored-port traffic or capture
@@ -17,6 +18,13 @@ mod cli_state;
 /// access and anything new against a learned baseline.
 #[derive(Parser)]
 #[command(name = "mizuban", version, about, long_about = None, propagate_version = true)]
+#[cfg_attr(
+    not(feature = "live"),
+    command(
+        after_help = "Live capture (`mizuban capture -i IFACE`) is not in this build: \
+        build with `cargo build --release --features live` (needs libpcap-dev)."
+    )
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -33,7 +41,8 @@ enum Command {
     ///
     /// SIGTERM or SIGINT drains the pipeline, flushes alerts and state, and exits 0;
     /// SIGHUP reloads the detection policy from the config file (a bad file is refused
-    /// and the running policy kept). Needs the `live` cargo feature.
+    /// and the running policy kept) and reopens the alert and event files (for
+    /// logrotate). Needs the `live` cargo feature.
     #[cfg(feature = "live")]
     Capture(CaptureArgs),
     /// Build, read, compare and approve baselines of normal traffic.
@@ -64,10 +73,10 @@ struct CaptureArgs {
     /// Worker threads (default: the config's, else one per core).
     #[arg(long, short = 'w', value_name = "N")]
     workers: Option<usize>,
-    /// Write alerts as JSON lines to PATH ("-" for stdout).
+    /// Append alerts as JSON lines to PATH ("-" for stdout); reopened on SIGHUP.
     #[arg(long, value_name = "PATH")]
     alerts: Option<String>,
-    /// Write protocol events as JSON lines to PATH ("-" for stdout).
+    /// Append protocol events as JSON lines to PATH ("-" for stdout); reopened on SIGHUP.
     #[arg(long, value_name = "PATH")]
     events: Option<String>,
     /// Serve Prometheus metrics on ADDR (default: [exporter] listen, else 127.0.0.1:9731).
@@ -137,6 +146,15 @@ fn parse_interval(s: &str) -> Result<std::time::Duration, String> {
 }
 
 fn main() -> ExitCode {
+    if let Some(dir) = gen_docs::requested(std::env::args_os()) {
+        return match gen_docs::write_all(Cli::command(), &dir) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("mizuban: error: {}: {e:#}", dir.display());
+                ExitCode::from(2)
+            }
+        };
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Replay(args) => replay(args),
@@ -247,9 +265,10 @@ fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let summary = &result.summary;
-    for input in &summary.inputs {
+    // Errors name the path as given on the command line, so it can be pasted back.
+    for (input, path) in summary.inputs.iter().zip(&args.files) {
         if let Some(e) = &input.error {
-            eprintln!("mizuban: {}: {e}", input.name);
+            eprintln!("mizuban: {}: {e}", path.display());
         }
     }
     eprint!("{}", summary.render_human(Some(result.elapsed), workers));
@@ -291,16 +310,21 @@ fn record_findings(
 #[cfg(feature = "live")]
 const DEFAULT_METRICS_LISTEN: &str = "127.0.0.1:9731";
 
-/// Live events go out line by line: the sinks only flush alerts per line, and on a quiet
-/// link a block buffer would hold the last events indefinitely (found by
-/// tests/live_capture.rs). One write per event is far below the cost of capturing it.
+/// Live output goes out line by line: on a quiet link a block buffer would hold the last
+/// events indefinitely (found by tests/live_capture.rs), and one write per line is far
+/// below the cost of capturing it. Files are appended to (a restart continues them) and
+/// reopened on SIGHUP, for logrotate.
 #[cfg(feature = "live")]
-fn open_live_output(spec: &str) -> anyhow::Result<Box<dyn Write + Send>> {
+fn open_live_output(
+    spec: &str,
+    reopen: &mizuban::logfile::ReopenRequest,
+) -> anyhow::Result<Box<dyn Write + Send>> {
     if spec == "-" {
         Ok(Box::new(std::io::LineWriter::new(std::io::stdout())))
     } else {
-        let f = std::fs::File::create(spec).with_context(|| format!("cannot create {spec}"))?;
-        Ok(Box::new(std::io::LineWriter::with_capacity(1 << 16, f)))
+        let f = mizuban::logfile::LogFile::open(Path::new(spec), reopen.clone())
+            .with_context(|| format!("cannot open {spec}"))?;
+        Ok(Box::new(f))
     }
 }
 
@@ -319,14 +343,15 @@ fn capture(args: CaptureArgs) -> anyhow::Result<ExitCode> {
         eprintln!("mizuban: {msg}");
     }
     let names = src.names();
+    let handles = RunHandles::default();
+    let open = |spec: &str| open_live_output(spec, &handles.reopen_logs);
     let sinks = Sinks {
-        events: args.events.as_deref().map(open_live_output).transpose()?,
-        alerts: args.alerts.as_deref().map(open_output).transpose()?,
+        events: args.events.as_deref().map(open).transpose()?,
+        alerts: args.alerts.as_deref().map(open).transpose()?,
         file_names: names.clone(),
         flush_each_line: true,
         ..Sinks::default()
     };
-    let handles = RunHandles::default();
     let listen = args
         .metrics_listen
         .or(cfg.exporter.listen)

@@ -163,8 +163,9 @@ impl Telemetry {
     }
 
     /// Live capture: SIGTERM/SIGINT stop the run (the pipeline drains and flushes);
-    /// SIGHUP re-reads the config file and hands the new detection policy to the
-    /// detector thread, or keeps the running one if the file is bad.
+    /// SIGHUP reopens the log files (logrotate moved them), re-reads the config file
+    /// and hands the new detection policy to the detector thread, or keeps the running
+    /// one if the file is bad.
     pub fn on_signals(&self, handles: RunHandles, config: Option<std::path::PathBuf>) {
         let Some(rt) = &self.runtime else { return };
         rt.spawn(async move {
@@ -180,6 +181,7 @@ impl Telemetry {
                     _ = term.recv() => break,
                     _ = int.recv() => break,
                     _ = hup.recv() => {
+                        handles.reopen_logs.request();
                         let Some(path) = &config else {
                             eprintln!("mizuban: SIGHUP: no config file to reload");
                             continue;

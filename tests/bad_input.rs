@@ -7,7 +7,7 @@ use common::*;
 use std::path::{Path, PathBuf};
 
 fn sample_bytes() -> Vec<u8> {
-    std::fs::read(shared_pcaps_dir().join("modbus/zeek_modbusSmall.pcap")).unwrap()
+    std::fs::read(corpus::path("modbus/zeek_modbusSmall.pcap")).unwrap()
 }
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {

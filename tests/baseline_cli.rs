@@ -14,7 +14,7 @@
 mod common;
 
 use common::modbus_inject::{CAPTURE, EXPECTED_FINDINGS, tshark_endpoints, write_modified};
-use common::{have_tool, mizuban, shared_pcaps_dir};
+use common::{corpus, have_tool, mizuban};
 use mizuban_detect::baseline::{default_is_internal, rules, store_alert_id};
 use std::collections::BTreeSet;
 use std::net::IpAddr;
@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 fn capture() -> Option<PathBuf> {
-    let p = shared_pcaps_dir().join(CAPTURE);
+    let p = corpus::path(CAPTURE);
     if p.exists() {
         Some(p)
     } else {

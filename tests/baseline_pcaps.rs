@@ -16,7 +16,7 @@
 mod common;
 
 use common::modbus_inject::{CAPTURE, EXPECTED_FINDINGS, tshark_endpoints, write_modified};
-use common::{have_tool, run_stdout, shared_pcaps_dir};
+use common::{corpus, have_tool, run_stdout};
 use mizuban::config::Config;
 use mizuban_detect::Finding;
 use mizuban_detect::baseline::{
@@ -58,7 +58,7 @@ fn enforce(b: &mut Baseline, evs: &[Event]) -> Vec<Finding> {
 }
 
 fn capture() -> Option<PathBuf> {
-    let p = shared_pcaps_dir().join(CAPTURE);
+    let p = corpus::path(CAPTURE);
     if p.exists() {
         Some(p)
     } else {
@@ -164,7 +164,7 @@ fn inventory_lists_what_tshark_sees() {
     }
     // Captures whose every host is internal (RFC 1918) and answers on the wire.
     for name in INVENTORY_CAPTURES {
-        let pcap = shared_pcaps_dir().join(name);
+        let pcap = corpus::path(name);
         if !pcap.exists() {
             eprintln!("SKIP: {name} missing");
             continue;

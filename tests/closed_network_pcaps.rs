@@ -1,12 +1,12 @@
 //! False-positive check for the closed-network rules (issue 4 point 4): replaying every
-//! ICS capture of ../shared/pcaps with its own address ranges declared internal raises
+//! ICS capture of the corpus (tests/corpus) with its own address ranges declared internal raises
 //! no internet egress or ingress alert. The ranges come from tshark (the reference), as
 //! an operator would declare them: the /24 (IPv4) or /64 (IPv6) of every address seen.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
-use common::{have_tool, run_stdout, shared_pcaps, shared_pcaps_dir};
+use common::{corpus, have_tool, run_stdout};
 use mizuban::config::Config;
 use std::collections::BTreeSet;
 use std::net::IpAddr;
@@ -54,16 +54,10 @@ fn ics_captures_raise_no_internet_alert_with_their_ranges_internal() {
     if !have_tool("tshark") {
         return;
     }
-    let root = shared_pcaps_dir();
-    let files: Vec<_> = shared_pcaps()
+    let files: Vec<_> = corpus::captures()
         .into_iter()
-        .filter(|p| {
-            p.strip_prefix(&root)
-                .ok()
-                .and_then(|r| r.components().next())
-                .and_then(|c| c.as_os_str().to_str())
-                .is_some_and(|d| ICS_DIRS.contains(&d))
-        })
+        .filter(|c| ICS_DIRS.contains(&c.group()))
+        .map(|c| c.path)
         .collect();
     assert!(
         files.len() >= 40,

@@ -589,7 +589,42 @@ fn live_capture_on_veth_pair() {
         want.iter().all(|t| got.contains(t)).then_some(())
     });
 
-    // 6. SIGTERM: drains, prints the summary, exits 0 within 5 s.
+    // 6. Log rotation as logrotate does it: rename, then SIGHUP. The next lines go to a
+    // new file at the old path; the renamed one keeps what was written before.
+    let (old_events, old_alerts) = (
+        dir.path().join("events.jsonl.1"),
+        dir.path().join("alerts.jsonl.1"),
+    );
+    std::fs::rename(&events, &old_events).unwrap();
+    std::fs::rename(&alerts, &old_alerts).unwrap();
+    *DIAG.lock().unwrap() = vec![log.clone(), events.clone(), old_events.clone()];
+    signal(child, "HUP");
+    // The periodic flush reopens an idle file too, so both appear without traffic.
+    wait_for("new log files after SIGHUP", || {
+        (events.exists() && alerts.exists()).then_some(())
+    });
+    client("30");
+    let want = expected_transactions(30);
+    wait_for("Modbus transactions in the new event file", || {
+        let got = modbus_transactions(&events);
+        want.iter().all(|t| got.contains(t)).then_some(())
+    });
+    let before = modbus_transactions(&old_events);
+    assert!(
+        expected_transactions(20).iter().all(|t| before.contains(t)),
+        "the rotated file lost lines written before the rotation: {before:?}"
+    );
+    assert!(
+        !want.iter().any(|t| before.contains(t)),
+        "lines written after SIGHUP went to the rotated file: {before:?}"
+    );
+    let after = modbus_transactions(&events);
+    assert!(
+        !expected_transactions(20).iter().any(|t| after.contains(t)),
+        "the new file repeats old lines: {after:?}"
+    );
+
+    // 7. SIGTERM: drains, prints the summary, exits 0 within 5 s.
     signal(child, "TERM");
     let status = wait_exit(child, SIGTERM_LIMIT);
     let text = stderr_text(&log);
@@ -601,9 +636,10 @@ fn live_capture_on_veth_pair() {
         "{text}"
     );
     assert!(text.contains("internet_egress"), "{text}");
-    // The egress alert is still in the file after the final flush.
+    // The egress alert (raised before the rotation) is still in its file after the
+    // final flush.
     assert!(
-        json_lines(&alerts)
+        json_lines(&old_alerts)
             .iter()
             .any(|a| a["rule"] == "internet_egress")
     );

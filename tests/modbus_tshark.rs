@@ -1,6 +1,6 @@
 //! Differential test of the whole pipeline against tshark (issue 3, point 7): every
 //! Modbus capture with an oracle CSV (`<file>.tshark.csv`, see
-//! ../shared/pcaps/SOURCES.md "Modbus oracle CSVs") is replayed through
+//! tests/corpus/SOURCES.md "Modbus oracle CSVs") is replayed through
 //! `mizuban::pipeline::collect`, and every PDU tshark decodes must match one of our
 //! transactions' request or response on frame number, transaction id, unit id,
 //! function code, exception code, and reference/word count where tshark has them; we
@@ -29,7 +29,7 @@ fn pipeline_matches_tshark_on_every_oracle_capture() {
     assert!(
         !files.is_empty(),
         "no oracle CSVs under {}",
-        modbus_common::pcaps_dir().display()
+        modbus_common::pcaps_dir()
     );
     let cfg = Config::default();
     let mut all = Vec::new();
@@ -79,11 +79,7 @@ fn pipeline_matches_tshark_on_every_oracle_capture() {
 /// those flows are reported as not Modbus and yield no Modbus transaction.
 #[test]
 fn non_modbus_on_port_502_is_reported_not_parsed() {
-    let pcap = modbus_common::pcaps_dir().join("modbus/zeek_modbus-and-non-modbus-p502.pcap");
-    if !pcap.exists() {
-        println!("SKIP: {} missing", pcap.display());
-        return;
-    }
+    let pcap = modbus_common::corpus::path("modbus/zeek_modbus-and-non-modbus-p502.pcap");
     let run =
         mizuban::pipeline::collect(std::slice::from_ref(&pcap), &Config::default(), 1).unwrap();
     let not_modbus = run

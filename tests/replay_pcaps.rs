@@ -1,4 +1,4 @@
-//! The pipeline end to end on the real captures in ../shared/pcaps: every file replays,
+//! The pipeline end to end on the real captures of the corpus (tests/corpus): every file replays,
 //! packet counts agree with capinfos, flows with tshark, and output does not depend on
 //! the worker count.
 
@@ -43,7 +43,6 @@ fn tcp_flow_counts_match_tshark_conversations() {
     if !have_tool("tshark") {
         return;
     }
-    let dir = shared_pcaps_dir();
     for name in [
         "modbus/suricata_modbus.pcap",
         "modbus/zeek_modbusSmall.pcap",
@@ -51,7 +50,7 @@ fn tcp_flow_counts_match_tshark_conversations() {
         "it/zeek_http-vlan-0.pcap",
         "modbus/cisagov_modbus_example.pcap",
     ] {
-        let f = dir.join(name);
+        let f = corpus::path(name);
         let out = run_stdout(
             std::process::Command::new("tshark")
                 .args(["-n", "-q", "-z", "conv,tcp", "-r"])
@@ -153,9 +152,8 @@ fn outputs_are_identical_for_one_and_four_workers() {
 
 #[test]
 fn several_files_are_merged_in_time_order() {
-    let dir = shared_pcaps_dir();
-    let a = dir.join("modbus/zeek_modbusSmall.pcap");
-    let b = dir.join("it/zeek_dns53.pcap");
+    let a = corpus::path("modbus/zeek_modbusSmall.pcap");
+    let b = corpus::path("it/zeek_dns53.pcap");
     let r = mizuban::pipeline::collect(&[a.clone(), b.clone()], &Config::default(), 2).unwrap();
     let single_a = mizuban::pipeline::collect(&[a], &Config::default(), 1).unwrap();
     let single_b = mizuban::pipeline::collect(&[b], &Config::default(), 1).unwrap();

@@ -1,7 +1,7 @@
 //! Closed-network rules on captures (issue 4 point 4): for every rule, a capture built
 //! here that must raise it and a near miss that must not, replayed through the whole
 //! pipeline (pcap reader, decoding, flows, parsers, detection); then the real captures
-//! of ../shared/pcaps/it that cover a rule.
+//! of tests/corpus/it that cover a rule.
 //!
 //! Expected values come from how each capture is built (hosts, names, banners, users
 //! written into the bytes) or, for real captures, from tshark. Each built capture is
@@ -10,13 +10,13 @@
 
 mod common;
 
+use common::corpus;
 use common::rules_builder::{
     Replay, ah_packet, assert_tshark, build, config, esp_packet, http_basic_get, http_get,
     http_response, ike_v2_sa_init, internet, l2tp_sccrq, lan, openvpn_hard_reset_client, pptp_gre,
     pptp_start_control_request, rdp_connection_confirm, rdp_connection_request, replay,
     smb2_negotiate, tshark_count, tshark_fields, wireguard_initiation,
 };
-use common::shared_pcaps_dir;
 use mizuban::config::Config;
 use mizuban::synth::{
     CLOUD_IP, CLOUD_NAME, DNS_SERVER, ENG_WS, HMI, Host, PLCS, TcpSession, TraceWriter,
@@ -807,10 +807,10 @@ fn http_basic_is_cleartext_and_its_401s_count_as_failures() {
     r.none("cleartext_auth");
 }
 
-// ---- real captures (../shared/pcaps/it) ----
+// ---- real captures (tests/corpus/it) ----
 
 fn it_pcap(name: &str) -> Option<std::path::PathBuf> {
-    let p = shared_pcaps_dir().join("it").join(name);
+    let p = corpus::path(&format!("it/{name}"));
     if p.exists() {
         Some(p)
     } else {

@@ -22,7 +22,9 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const PCAPS: &str = "../../shared/pcaps";
+#[path = "../../tests/common/corpus.rs"]
+mod corpus;
+
 const FILES: &[&str] = &[
     "it/zeek_linux_dlt_sll2.pcap",
     "it/zeek_mixed-vlan-mpls.pcap",
@@ -157,11 +159,7 @@ fn tshark(path: &Path) -> Option<Vec<Expected>> {
 /// The first IP header tshark saw is IPv4 when it printed any ip.src; decode must have
 /// picked the same outer header.
 fn compare_file(rel: &str) -> usize {
-    let path: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join(PCAPS).join(rel);
-    if !path.exists() {
-        println!("SKIP: {} not present", path.display());
-        return 0;
-    }
+    let path: PathBuf = corpus::path(rel);
     let Some(expected) = tshark(&path) else {
         return 0;
     };
@@ -217,13 +215,7 @@ fn decode_matches_tshark_on_real_captures() {
 #[test]
 fn snaplen_truncated_records_decode_without_stop_before_ip() {
     // Cut every record of a real capture to 60 bytes: addresses must survive.
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join(PCAPS)
-        .join("it/arkime_tls13.pcap");
-    if !path.exists() {
-        println!("SKIP: {} not present", path.display());
-        return;
-    }
+    let path = corpus::path("it/arkime_tls13.pcap");
     let (link, records) = read_pcap(&path);
     for rec in &records {
         let cut = &rec.data[..rec.data.len().min(60)];

@@ -1,4 +1,4 @@
-//! Every real capture in the shared corpus reads without error, with the packet count
+//! Every real capture of the corpus (tests/corpus, see tests/common/corpus.rs) reads without error, with the packet count
 //! and time range capinfos reports, and for a few files frame by frame as tshark sees
 //! them (time, wire length, captured length, interface).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -6,17 +6,20 @@
 
 mod files_util;
 
-use files_util::{capinfos, captures_under, corpus_dir, have_tool, read_all, tshark_frames};
+use files_util::{capinfos, corpus, have_tool, read_all, tshark_frames};
 use mizuban_capture::file::CaptureReader;
 
 #[test]
 fn every_corpus_capture_matches_capinfos() {
-    let Some(dir) = corpus_dir() else { return };
     if !have_tool("capinfos") {
         return;
     }
-    let files = captures_under(&dir);
-    assert!(!files.is_empty(), "no captures under {}", dir.display());
+    let files = corpus::capture_paths();
+    assert!(
+        files.len() >= 60,
+        "corpus incomplete: {} captures",
+        files.len()
+    );
     for path in &files {
         let info = capinfos(path);
         let name = path.display();
@@ -57,12 +60,11 @@ const TSHARK_FILES: &[&str] = &[
 
 #[test]
 fn selected_captures_match_tshark_frame_by_frame() {
-    let Some(dir) = corpus_dir() else { return };
     if !have_tool("tshark") {
         return;
     }
     for rel in TSHARK_FILES {
-        let path = dir.join(rel);
+        let path = corpus::path(rel);
         let expected = tshark_frames(&path);
         let (frames, err) = read_all(CaptureReader::open(&path).unwrap());
         assert_eq!(err, None, "{rel}");

@@ -179,7 +179,8 @@ fn not_a_capture_file() {
 
 #[test]
 fn empty_and_tiny_files_are_not_captures() {
-    for bytes in [vec![], vec![0xd4], vec![0xd4, 0xc3, 0xb2]] {
+    assert_eq!(read_bytes(vec![]).err(), Some(FileError::Empty));
+    for bytes in [vec![0xd4], vec![0xd4, 0xc3, 0xb2]] {
         let err = read_bytes(bytes).err().unwrap();
         assert!(matches!(err, FileError::NotACapture { .. }), "{err:?}");
     }
@@ -309,17 +310,18 @@ fn orig_len_below_caplen_reports_caplen() {
 }
 
 #[test]
-fn open_missing_file_is_io_error() {
+fn open_missing_file_empty_file_and_directory_are_told_apart() {
     let err = CaptureReader::open(std::path::Path::new("/nonexistent/x.pcap"))
         .err()
         .unwrap();
-    assert_eq!(
-        err,
-        FileError::Io {
-            offset: 0,
-            kind: std::io::ErrorKind::NotFound
-        }
-    );
+    assert_eq!(err, FileError::NotFound);
+    assert_eq!(err.to_string(), "no such file or directory");
+    let dir = tempfile::tempdir().unwrap();
+    let err = CaptureReader::open(dir.path()).err().unwrap();
+    assert_eq!(err, FileError::IsDirectory);
+    let empty = dir.path().join("empty.pcap");
+    std::fs::write(&empty, b"").unwrap();
+    assert_eq!(CaptureReader::open(&empty).err(), Some(FileError::Empty));
 }
 
 #[test]

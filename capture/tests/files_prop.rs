@@ -195,12 +195,14 @@ proptest! {
         a in proptest::collection::vec(any::<u8>(), 0..2048),
         b in proptest::collection::vec(any::<u8>(), 0..2048),
     ) {
-        let bound = (a.len() + b.len()) / 12 + 4;
         let mut base = prefixes();
         let mut fa = base.swap_remove(0);
         fa.extend(a);
         let mut fb = sample_pcapng(false);
         fb.extend(b);
+        // Every record consumes at least 12 bytes of its file, the valid prefix and the
+        // sample's own packets included, so this many reads must reach the end.
+        let bound = (fa.len() + fb.len()) / 12 + 4;
         let readers = [fa, fb]
             .into_iter()
             .enumerate()

@@ -82,6 +82,9 @@ pub struct HostFindings {
     /// The internal host (absent when the alert named none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub host: Option<IpAddr>,
+    /// The host's name (DNS, DHCP, NetBIOS... from the inventory), when one is known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub zone: Option<String>,
     pub findings: Vec<VerdictFinding>,
@@ -125,6 +128,7 @@ pub fn assess<'a>(
         let (host, peer) = internal_side(a, policy);
         let h = by_host.entry(host).or_insert_with(|| HostFindings {
             host,
+            name: None,
             zone: a
                 .src_ip
                 .filter(|ip| Some(*ip) == host)
@@ -137,6 +141,17 @@ pub fn assess<'a>(
             findings: Vec::new(),
             more: 0,
         });
+        // The first alert naming the host names it (a later alert may know it when the
+        // first did not, e.g. a DHCP name learnt after the first packet).
+        if h.name.is_none() {
+            h.name = if a.src_ip.is_some() && a.src_ip == host {
+                a.src_name.clone()
+            } else if a.dst_ip.is_some() && a.dst_ip == host {
+                a.dst_name.clone()
+            } else {
+                None
+            };
+        }
         if h.findings.len() < MAX_FINDINGS_PER_HOST {
             h.findings.push(VerdictFinding {
                 id: a.id.clone(),
@@ -244,13 +259,21 @@ impl VerdictReport {
             let host = h
                 .host
                 .map_or_else(|| "(no address)".to_owned(), |ip| ip.to_string());
-            let zone = h
-                .zone
-                .as_deref()
-                .map(|z| format!(" (zone {z})"))
-                .unwrap_or_default();
+            // "192.168.10.50 (ENG-WS01, zone plant)": the address an engineer can
+            // look up, and the name they know the machine by.
+            let about: Vec<String> = h
+                .name
+                .iter()
+                .cloned()
+                .chain(h.zone.as_deref().map(|z| format!("zone {z}")))
+                .collect();
+            let about = if about.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", about.join(", "))
+            };
             let n = h.findings.len().saturating_add(h.more);
-            let _ = writeln!(s, "  {host}{zone}: {n} finding(s)");
+            let _ = writeln!(s, "  {host}{about}: {n} finding(s)");
             for f in &h.findings {
                 let _ = writeln!(
                     s,

@@ -228,6 +228,8 @@ impl ErrorBudget {
             return;
         }
         self.errors = self.errors.saturating_add(1);
+        // Exported as mizuban_drops_total{reason="parse_error"}.
+        ctx.stats.drops.inc(mizuban_capture::DropReason::ParseError);
         let reason = if self.exhausted() {
             "too_many_errors"
         } else {

@@ -101,6 +101,11 @@ pub enum AppProtocol {
     WireGuard,
     TeamViewer,
     AnyDesk,
+    Nbns,
+    NetbiosDgm,
+    Mdns,
+    Llmnr,
+    Ssdp,
 }
 
 impl AppProtocol {
@@ -135,6 +140,11 @@ impl AppProtocol {
             AppProtocol::WireGuard => "wireguard",
             AppProtocol::TeamViewer => "teamviewer",
             AppProtocol::AnyDesk => "anydesk",
+            AppProtocol::Nbns => "nbns",
+            AppProtocol::NetbiosDgm => "netbios_dgm",
+            AppProtocol::Mdns => "mdns",
+            AppProtocol::Llmnr => "llmnr",
+            AppProtocol::Ssdp => "ssdp",
         }
     }
 
@@ -275,6 +285,18 @@ pub enum EventKind {
     Auth(crate::auth::AuthEvent),
     /// A state-changing ICS request with its outcome (see [`crate::facts`]).
     ControlAction(crate::facts::ControlAction),
+    /// NetBIOS name service (issue 19).
+    Nbns(crate::netbios::NbnsMessage),
+    /// Windows browser announcement in a NetBIOS datagram.
+    Browser(crate::netbios::BrowserAnnouncement),
+    /// Multicast DNS (RFC 6762): DNS messages on 5353, kept apart from `dns`.
+    Mdns(crate::dns::DnsMessage),
+    /// LLMNR (RFC 4795): DNS-format messages on 5355, kept apart from `dns`.
+    Llmnr(crate::dns::DnsMessage),
+    /// SMB negotiate / session setup details: dialects, signing, OS strings, NTLMSSP.
+    Smb(crate::auth::smb::SmbInfo),
+    /// SSDP search, announcement or response (UPnP discovery).
+    Ssdp(crate::ssdp::SsdpMessage),
 }
 
 impl EventKind {
@@ -297,6 +319,12 @@ impl EventKind {
             EventKind::RemoteAccess(_) => "remote_access",
             EventKind::Auth(_) => "auth",
             EventKind::ControlAction(_) => "control_action",
+            EventKind::Nbns(_) => "nbns",
+            EventKind::Browser(_) => "browser",
+            EventKind::Mdns(_) => "mdns",
+            EventKind::Llmnr(_) => "llmnr",
+            EventKind::Smb(_) => "smb",
+            EventKind::Ssdp(_) => "ssdp",
         }
     }
 }

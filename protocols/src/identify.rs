@@ -19,7 +19,7 @@
 use crate::engine::EngineConfig;
 use crate::event::{AppProtocol, DetectedBy, EventKind, ProtocolDetected};
 use crate::parser::{DatagramParser, Direction, ParseCtx, Probe, StreamParser};
-use crate::{auth, dhcp, dns, http, ics, modbus, remote, tls, vpn};
+use crate::{auth, dhcp, dns, http, ics, modbus, netbios, remote, ssdp, tls, vpn};
 
 /// Payloads (either direction) probed before settling on the port hint or Unknown.
 pub const MAX_PROBE_PAYLOADS: u8 = 4;
@@ -94,6 +94,9 @@ const TCP_CANDIDATES: &[Candidate] = &[
 ];
 
 const UDP_CANDIDATES: &[Candidate] = &[
+    // NetBIOS before DNS: NBNS has DNS's header, and its probe is the stricter one.
+    cand(AppProtocol::Nbns, netbios::probe_ns, true),
+    cand(AppProtocol::NetbiosDgm, netbios::probe_dgm, true),
     cand(AppProtocol::Dhcp, dhcp::probe, true),
     cand(AppProtocol::WireGuard, vpn::wireguard::probe, true),
     cand(AppProtocol::IkeIpsec, vpn::ike::probe, true),
@@ -101,6 +104,9 @@ const UDP_CANDIDATES: &[Candidate] = &[
     cand(AppProtocol::Dnp3, ics::dnp3::probe, true),
     cand(AppProtocol::Enip, ics::enip::probe, true),
     cand(AppProtocol::Dns, dns::probe, true),
+    cand(AppProtocol::Mdns, dns::probe, false),
+    cand(AppProtocol::Llmnr, dns::probe, false),
+    cand(AppProtocol::Ssdp, ssdp::probe, false),
     cand(AppProtocol::OpenVpn, vpn::openvpn::probe, false),
     cand(AppProtocol::L2tp, vpn::l2tp::probe, false),
     cand(AppProtocol::TeamViewer, remote::teamviewer::probe, false),
@@ -120,6 +126,11 @@ pub fn port_hint(proto: u8, port: u16) -> Option<AppProtocol> {
         (PROTO_UDP, 47808) => A::Bacnet,
         (PROTO_TCP, 4840) => A::OpcUa,
         (PROTO_TCP | PROTO_UDP, 53) => A::Dns,
+        (PROTO_UDP, 137) => A::Nbns,
+        (PROTO_UDP, 138) => A::NetbiosDgm,
+        (PROTO_UDP, 5353) => A::Mdns,
+        (PROTO_UDP, 5355) => A::Llmnr,
+        (PROTO_UDP, 1900) => A::Ssdp,
         (PROTO_TCP, 443 | 8443 | 465 | 636 | 853 | 993 | 995) => A::Tls,
         (PROTO_TCP, 80 | 8080 | 8000) => A::Http,
         (PROTO_TCP, 22) => A::Ssh,
@@ -302,6 +313,8 @@ pub enum AppParser {
     None,
     Modbus(Box<modbus::Parser>),
     Dns(Box<dns::Parser>),
+    Netbios(Box<netbios::Parser>),
+    Ssdp(Box<ssdp::Parser>),
     Tls(Box<tls::Parser>),
     Http(Box<http::Parser>),
     Dhcp(Box<dhcp::Parser>),
@@ -346,7 +359,7 @@ macro_rules! stream_variants {
 macro_rules! datagram_variants {
     ($self:expr, $p:ident => $body:expr) => {
         dispatch!($self, $p => $body,
-            [Dns, Dhcp, Ike, OpenVpn, Esp, Ah, Gre, L2tp, WireGuard, TeamViewer, AnyDesk],
+            [Dns, Netbios, Ssdp, Dhcp, Ike, OpenVpn, Esp, Ah, Gre, L2tp, WireGuard, TeamViewer, AnyDesk],
             ())
     };
 }
@@ -357,6 +370,13 @@ impl AppParser {
         match app {
             A::Modbus => AppParser::Modbus(Box::new(modbus::Parser::new(&cfg.modbus))),
             A::Dns => AppParser::Dns(Box::new(dns::Parser::new())),
+            A::Mdns => AppParser::Dns(Box::new(dns::Parser::with_flavor(dns::Flavor::Mdns))),
+            A::Llmnr => AppParser::Dns(Box::new(dns::Parser::with_flavor(dns::Flavor::Llmnr))),
+            A::Nbns => AppParser::Netbios(Box::new(netbios::Parser::new(netbios::Service::Name))),
+            A::Ssdp => AppParser::Ssdp(Box::new(ssdp::Parser::new())),
+            A::NetbiosDgm => {
+                AppParser::Netbios(Box::new(netbios::Parser::new(netbios::Service::Datagram)))
+            }
             A::Tls => AppParser::Tls(Box::new(tls::Parser::new())),
             A::Http => AppParser::Http(Box::new(http::Parser::new())),
             A::Dhcp => AppParser::Dhcp(Box::new(dhcp::Parser::new())),

@@ -17,8 +17,10 @@ pub mod http;
 pub mod ics;
 pub mod identify;
 pub mod modbus;
+pub mod netbios;
 pub mod parser;
 pub mod remote;
+pub mod ssdp;
 pub mod tls;
 pub mod vpn;
 

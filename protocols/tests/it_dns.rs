@@ -28,7 +28,7 @@ fn dns_fields_match_tshark() {
     }
     let mut compared = 0;
     for c in CAPTURES {
-        let pcap = pcaps().join(c);
+        let pcap = corpus::path(c);
         if !have_capture(&pcap) {
             continue;
         }

@@ -23,20 +23,8 @@ fn check(dir: &str, filter: &str, probe: ProbeFn, min: usize) {
     }
     let mut total = 0;
     let mut bad = Vec::new();
-    let Ok(entries) = std::fs::read_dir(pcaps().join(dir)) else {
-        assert!(
-            std::env::var_os("MIZUBAN_REQUIRE_TOOLS").is_none(),
-            "no captures in {dir}"
-        );
-        println!("SKIP: no captures in {dir}");
-        return;
-    };
-    let mut files: Vec<_> = entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
-        .collect();
-    files.sort();
+    let files = corpus::captures_in(dir);
+    assert!(!files.is_empty(), "no captures in tests/corpus/{dir}");
     for pcap in files {
         // The first frame of each stream and direction that tshark dissects: later ones
         // may start mid-PDU in a segment tshark reassembles.

@@ -51,7 +51,7 @@ fn http_heads_match_tshark() {
     }
     let mut compared = 0;
     for c in ["it/zeek_http-vlan-0.pcap", "it/zeek_mixed-vlan-mpls.pcap"] {
-        let pcap = pcaps().join(c);
+        let pcap = corpus::path(c);
         if !have_capture(&pcap) {
             continue;
         }

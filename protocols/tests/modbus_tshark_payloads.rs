@@ -211,7 +211,7 @@ fn parser_matches_tshark_on_every_oracle_capture() {
     assert!(
         !files.is_empty(),
         "no oracle CSVs under {}",
-        modbus_common::pcaps_dir().display()
+        modbus_common::pcaps_dir()
     );
     let mut all = Vec::new();
     let mut total = 0usize;

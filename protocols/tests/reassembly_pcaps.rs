@@ -1,4 +1,4 @@
-//! Every real capture in `../shared/pcaps` through the engine: nothing panics, and one,
+//! Every real capture of the corpus (tests/corpus, see tests/common/corpus.rs) through the engine: nothing panics, and one,
 //! two or three engines (packets split by `shard_for`, as the pipeline does) emit the
 //! same sorted events. The Modbus captures must be identified as Modbus.
 
@@ -15,28 +15,11 @@ use mizuban_capture::{PacketMeta, Timestamp, decode, shard_for};
 use mizuban_protocols::{AppProtocol, Engine, EngineConfig, Event, EventKind};
 use std::path::{Path, PathBuf};
 
+#[path = "../../tests/common/corpus.rs"]
+mod corpus;
+
 fn pcaps() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/pcaps");
-    let mut out = Vec::new();
-    let mut dirs = vec![root];
-    while let Some(d) = dirs.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                dirs.push(p);
-            } else if matches!(
-                p.extension().and_then(|x| x.to_str()),
-                Some("pcap" | "pcapng" | "cap")
-            ) {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
+    corpus::capture_paths()
 }
 
 fn load(path: &Path) -> Vec<(PacketMeta, Vec<u8>)> {
@@ -109,10 +92,11 @@ fn run(packets: &[(PacketMeta, Vec<u8>)], shards: usize) -> Vec<Event> {
 #[test]
 fn real_captures_are_deterministic_across_shard_counts() {
     let files = pcaps();
-    if files.is_empty() {
-        println!("SKIP: no captures under ../shared/pcaps");
-        return;
-    }
+    assert!(
+        files.len() >= 60,
+        "corpus incomplete: {} captures",
+        files.len()
+    );
     for path in &files {
         let packets = load(path);
         let one = run(&packets, 1);

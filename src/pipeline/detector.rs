@@ -91,6 +91,10 @@ pub fn run(
                 if live && last_flush.elapsed() >= LIVE_FLUSH_INTERVAL {
                     last_flush = Instant::now();
                     flush_updates(&mut detector, &mut sinks, &mut alerts);
+                } else if live {
+                    // Live files are line buffered, so this writes nothing; it lets a
+                    // log file rotated on an idle link reopen now (crate::logfile).
+                    sinks.flush();
                 }
                 continue;
             }

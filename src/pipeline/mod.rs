@@ -26,6 +26,20 @@ pub fn display_name(p: &Path) -> String {
         .unwrap_or_else(|| p.display().to_string())
 }
 
+/// The names of several inputs: their file names, except that inputs whose file names
+/// collide (two `capture.pcap` from different sites) go by their paths as given, so the
+/// summary and the events' `file` tell them apart.
 pub fn display_names(paths: &[std::path::PathBuf]) -> Vec<String> {
-    paths.iter().map(|p| display_name(p)).collect()
+    let short: Vec<String> = paths.iter().map(|p| display_name(p)).collect();
+    short
+        .iter()
+        .zip(paths)
+        .map(|(name, path)| {
+            if short.iter().filter(|n| *n == name).count() > 1 {
+                path.display().to_string()
+            } else {
+                name.clone()
+            }
+        })
+        .collect()
 }

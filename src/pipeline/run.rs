@@ -32,6 +32,8 @@ pub struct RunHandles {
     pub tracker: Arc<Mutex<Option<SharedTracker>>>,
     /// A new detection policy to apply (SIGHUP), taken by the detector thread.
     pub reload: Arc<Mutex<Option<mizuban_detect::DetectConfig>>>,
+    /// Asks the alert and event files to reopen (SIGHUP, after logrotate moved them).
+    pub reopen_logs: crate::logfile::ReopenRequest,
 }
 
 impl RunHandles {

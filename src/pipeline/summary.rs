@@ -104,53 +104,84 @@ impl Summary {
             verdict_text,
         }
     }
+}
 
+/// The shortest run whose speed the summary reports, in seconds.
+const MIN_SPEED_SECS: f64 = 1.0;
+
+impl Summary {
     /// The human summary for stderr, with the run's speed when known.
     pub fn render_human(&self, elapsed: Option<Duration>, workers: usize) -> String {
         let mut s = String::new();
         let _ = writeln!(s, "mizuban {} summary", self.version);
+        // The verdict below states the period, the packet count and the capture loss; they
+        // are said here only when there is no verdict, so each is stated once (one input's
+        // packet count is the total).
+        let verdict = !self.verdict_text.is_empty();
+        let single = verdict && self.inputs.len() == 1;
         for i in &self.inputs {
-            let _ = write!(
-                s,
-                "  input {}: {} packets, {} bytes",
-                i.name, i.packets, i.bytes
-            );
+            if single {
+                let _ = write!(s, "  input {}: {} bytes", i.name, i.bytes);
+            } else {
+                let _ = write!(
+                    s,
+                    "  input {}: {} packets, {} bytes",
+                    i.name, i.packets, i.bytes
+                );
+            }
             if let Some(e) = &i.error {
                 let _ = write!(s, " (stopped: {e})");
             }
             s.push('\n');
         }
-        if let (Some(a), Some(b)) = (self.first_packet, self.last_packet) {
+        if !verdict && let (Some(a), Some(b)) = (self.first_packet, self.last_packet) {
             let _ = writeln!(
                 s,
                 "  period: {a} .. {b} ({:.3} s)",
                 b.since(a).as_secs_f64()
             );
         }
-        let _ = writeln!(
-            s,
-            "  packets: {}  bytes: {}  flows: {} (evicted {})",
-            self.packets, self.bytes, self.flows, self.flows_evicted
-        );
-        if let Some(e) = elapsed {
-            let secs = e.as_secs_f64().max(1e-9);
+        if single {
             let _ = writeln!(
                 s,
-                "  speed: {:.0} packets/s, {:.3} Gbit/s with {} worker(s) in {:.2} s",
+                "  flows: {} (evicted {})",
+                self.flows, self.flows_evicted
+            );
+        } else if verdict {
+            let _ = writeln!(
+                s,
+                "  bytes: {}  flows: {} (evicted {})",
+                self.bytes, self.flows, self.flows_evicted
+            );
+        } else {
+            let _ = writeln!(
+                s,
+                "  packets: {}  bytes: {}  flows: {} (evicted {})",
+                self.packets, self.bytes, self.flows, self.flows_evicted
+            );
+        }
+        // A rate over less than a second is start-up cost, not speed.
+        if let Some(e) = elapsed.filter(|e| e.as_secs_f64() >= MIN_SPEED_SECS) {
+            let secs = e.as_secs_f64();
+            let _ = writeln!(
+                s,
+                "  speed: {:.0} packets/s, {:.3} Gbit/s with {} worker(s) in {:.1} s",
                 self.packets as f64 / secs,
                 self.bytes as f64 * 8.0 / secs / 1e9,
                 workers,
                 secs
             );
         }
-        let loss = &self.capture_loss;
-        let _ = writeln!(
-            s,
-            "  capture loss: {:.4}% ({} of {} acknowledged TCP bytes never seen)",
-            loss.ratio * 100.0,
-            loss.missed_bytes,
-            loss.acked_bytes
-        );
+        if !verdict {
+            let loss = &self.capture_loss;
+            let _ = writeln!(
+                s,
+                "  capture loss: {:.4}% ({} of {} acknowledged TCP bytes never seen)",
+                loss.ratio * 100.0,
+                loss.missed_bytes,
+                loss.acked_bytes
+            );
+        }
         write_map(&mut s, "drops", &self.drops);
         write_map(&mut s, "protocols (flows)", &self.protocols);
         write_map(&mut s, "events", &self.events);

@@ -4,31 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The shared corpus of real captures (../shared/pcaps from the repo root).
-pub fn shared_pcaps_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/pcaps")
-}
+pub mod corpus;
 
-/// Every capture file in the shared corpus, sorted.
+/// Every capture of the corpus (tests/corpus, plus the extra corpus when present).
 pub fn shared_pcaps() -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let Ok(dirs) = std::fs::read_dir(shared_pcaps_dir()) else {
-        return out;
-    };
-    for d in dirs.flatten() {
-        let Ok(files) = std::fs::read_dir(d.path()) else {
-            continue;
-        };
-        for f in files.flatten() {
-            let p = f.path();
-            let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
-            if ext == "pcap" || ext == "pcapng" {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
+    corpus::capture_paths()
 }
 
 /// Whether an external tool is on PATH. Without it a test skips, unless
@@ -68,4 +48,5 @@ pub fn sample_pcap() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/water-plant.pcap")
 }
 pub mod modbus_inject;
+pub mod names_synth;
 pub mod rules_builder;

@@ -74,6 +74,13 @@ pub struct Frame<'a> {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum FileError {
+    /// The path names nothing (the message is the one `ls` gives, so it reads familiar).
+    #[error("no such file or directory")]
+    NotFound,
+    #[error("is a directory, not a capture file")]
+    IsDirectory,
+    #[error("file is empty (0 bytes), not a capture")]
+    Empty,
     #[error("I/O error at offset {offset}: {kind}")]
     Io {
         offset: u64,
@@ -107,7 +114,10 @@ impl FileError {
             | FileError::UnknownLinkType { offset, .. }
             | FileError::TruncatedRecord { offset, .. }
             | FileError::CorruptRecord { offset, .. } => offset,
-            FileError::NotACapture { .. } => 0,
+            FileError::NotACapture { .. }
+            | FileError::NotFound
+            | FileError::IsDirectory
+            | FileError::Empty => 0,
         }
     }
 }
@@ -158,10 +168,17 @@ pub struct CaptureReader {
 impl CaptureReader {
     /// Opens a file and reads its header. Errors name offset 0 for the header.
     pub fn open(path: &Path) -> Result<CaptureReader, FileError> {
-        let file = File::open(path).map_err(|e| FileError::Io {
-            offset: 0,
-            kind: e.kind(),
-        })?;
+        let open_error = |e: std::io::Error| match e.kind() {
+            std::io::ErrorKind::NotFound => FileError::NotFound,
+            std::io::ErrorKind::IsADirectory => FileError::IsDirectory,
+            kind => FileError::Io { offset: 0, kind },
+        };
+        // Opening a directory succeeds on Linux; only reading it fails, with a less
+        // clear message, so look first.
+        if std::fs::metadata(path).map_err(open_error)?.is_dir() {
+            return Err(FileError::IsDirectory);
+        }
+        let file = File::open(path).map_err(open_error)?;
         CaptureReader::from_reader(file)
     }
 
@@ -169,6 +186,9 @@ impl CaptureReader {
     pub fn from_reader(reader: impl Read + Send + 'static) -> Result<CaptureReader, FileError> {
         let mut src = Source::new(Box::new(reader), READ_BUF_LEN);
         let have = src.fill(4)?;
+        if have == 0 {
+            return Err(FileError::Empty);
+        }
         let magic_bytes = bytes::array_at::<4>(src.peek(0, 4), 0).unwrap_or_else(|| {
             // Shorter than a magic: report what is there, zero-padded.
             let mut b = [0u8; 4];

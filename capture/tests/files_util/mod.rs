@@ -194,18 +194,5 @@ pub fn captures_under(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// The shared capture corpus: $MIZUBAN_PCAPS or ../shared/pcaps beside the repository.
-/// Missing means SKIP, or failure when MIZUBAN_REQUIRE_TOOLS is set.
-pub fn corpus_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("MIZUBAN_PCAPS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/pcaps"));
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var_os("MIZUBAN_REQUIRE_TOOLS").is_some() {
-        panic!("capture corpus {} not found", dir.display());
-    }
-    println!("SKIP: capture corpus {} not found", dir.display());
-    None
-}
+#[path = "../../../tests/common/corpus.rs"]
+pub mod corpus;

@@ -14,6 +14,8 @@ pub const NEW_MODBUS_WRITER: &str = "new_modbus_writer";
 pub const NEW_MODBUS_FUNCTION: &str = "new_modbus_function";
 /// Raised by the inventory, in every mode.
 pub const UNSUPPORTED_OS: &str = "unsupported_os";
+/// Raised by the inventory when `[detect.inventory] require_smb_signing` is set.
+pub const SMB_SIGNING_NOT_REQUIRED: &str = "smb_signing_not_required";
 
 pub const GUIDELINE_ASSETS: &str = "asset management";
 pub const GUIDELINE_BASELINE: &str = "communication baseline";
@@ -85,6 +87,12 @@ pub const RULES: &[RuleSpec] = &[
         guideline: GUIDELINE_PATCHING,
         summary: "an operating system whose vendor support has ended",
     },
+    RuleSpec {
+        id: SMB_SIGNING_NOT_REQUIRED,
+        severity: Severity::Low,
+        guideline: GUIDELINE_PATCHING,
+        summary: "an SMB server that does not require message signing",
+    },
 ];
 
 /// The spec of a rule id from [`RULES`].
@@ -94,5 +102,5 @@ pub fn spec(id: &str) -> Option<&'static RuleSpec> {
 
 /// Rules the baseline raises (approvable); [`UNSUPPORTED_OS`] is not one of them.
 pub fn is_baseline_rule(id: &str) -> bool {
-    id != UNSUPPORTED_OS && spec(id).is_some()
+    id != UNSUPPORTED_OS && id != SMB_SIGNING_NOT_REQUIRED && spec(id).is_some()
 }

@@ -158,7 +158,7 @@ impl AssetTracker {
         self.inventory
             .assets()
             .get(&ip)
-            .and_then(|a| a.names.keys().next().cloned())
+            .and_then(|a| a.best_name().map(str::to_owned))
     }
 }
 

@@ -238,8 +238,11 @@ fn finding(
     if let Some(s) = ca.subfunction {
         f = f.evidence("subfunction", s.to_string());
     }
-    if let Some(e) = ca.exception {
-        f = f.evidence("exception", e.to_string());
-    }
+    // Always set: the store merges evidence, and a later success must not keep an
+    // earlier refusal's code.
+    let code = ca
+        .exception
+        .map_or_else(|| "none".to_owned(), |e| e.to_string());
+    f = f.evidence("exception", code);
     f
 }

@@ -7,8 +7,10 @@
 //! roles and services (named constants). What does not fit is counted
 //! ([`InventoryStats`], reported as `DropReason::InventoryFull`).
 
+mod hosts;
 pub mod os;
 pub mod render;
+pub mod support;
 
 use crate::alert::Finding;
 use crate::baseline::config::MAX_MACS_PER_IP;
@@ -25,8 +27,8 @@ use std::net::{IpAddr, Ipv4Addr};
 pub const DEFAULT_MAX_ASSETS: usize = 65_536;
 pub const DEFAULT_MAX_DHCP_CLIENTS: usize = 4_096;
 pub const DEFAULT_MAX_PENDING_NAMES: usize = 4_096;
-/// Per asset. Names: a DNS name, a DHCP name, a few aliases.
-pub const MAX_NAMES_PER_ASSET: usize = 8;
+/// Per asset. Names: DNS, DHCP, NetBIOS, NTLMSSP, mDNS/LLMNR names and a few aliases.
+pub const MAX_NAMES_PER_ASSET: usize = 16;
 pub const MAX_NAME_LEN: usize = 255;
 /// Two roles per ICS protocol we identify.
 pub const MAX_ROLES_PER_ASSET: usize = 16;
@@ -50,6 +52,9 @@ pub struct InventoryConfig {
     pub max_pending_names: usize,
     /// Raise `unsupported_os` findings.
     pub unsupported_os: bool,
+    /// Raise `smb_signing_not_required` for SMB servers that negotiate without
+    /// requiring signing (off by default: a site policy decision).
+    pub require_smb_signing: bool,
 }
 
 impl Default for InventoryConfig {
@@ -60,16 +65,38 @@ impl Default for InventoryConfig {
             max_dhcp_clients: DEFAULT_MAX_DHCP_CLIENTS,
             max_pending_names: DEFAULT_MAX_PENDING_NAMES,
             unsupported_os: true,
+            require_smb_signing: false,
         }
     }
 }
 
-/// Where a name came from.
+/// Where a name came from. The order is the precedence of [`Asset::best_name`]:
+/// names an administrator assigns (DNS) before names a host gives itself, and among
+/// those the ones Windows authenticates with (NTLMSSP/SMB) before broadcast ones.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NameSource {
     Dns,
     Dhcp,
+    /// NTLMSSP computer names (CHALLENGE TargetInfo, AUTHENTICATE workstation).
+    Smb,
+    /// NBNS registrations, responses and node status; BROWSER announcements.
+    Netbios,
+    Mdns,
+    Llmnr,
+}
+
+impl NameSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NameSource::Dns => "dns",
+            NameSource::Dhcp => "dhcp",
+            NameSource::Smb => "smb",
+            NameSource::Netbios => "netbios",
+            NameSource::Mdns => "mdns",
+            NameSource::Llmnr => "llmnr",
+        }
+    }
 }
 
 /// Where an OS hint came from.
@@ -80,15 +107,57 @@ pub enum OsSource {
     DhcpFingerprint,
     HttpUserAgent,
     SshBanner,
+    NtlmsspVersion,
+    SmbNativeOs,
+    BrowserAnnouncement,
+    HttpServer,
+    SsdpServer,
 }
 
 impl OsSource {
+    /// Most specific first: the precedence of [`Asset::best_os`]. SMB native OS names
+    /// the release (client or server) and its build; an NTLMSSP version the exact build
+    /// but not which of the releases sharing it; a BROWSER announcement the kernel
+    /// version; user agents and banners are what software claims; DHCP and server
+    /// headers are fingerprints of a family.
+    pub const PRECEDENCE: [OsSource; 9] = [
+        OsSource::SmbNativeOs,
+        OsSource::NtlmsspVersion,
+        OsSource::BrowserAnnouncement,
+        OsSource::HttpUserAgent,
+        OsSource::SshBanner,
+        OsSource::DhcpFingerprint,
+        OsSource::HttpServer,
+        OsSource::SsdpServer,
+        OsSource::DhcpVendorClass,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             OsSource::DhcpVendorClass => "dhcp_vendor_class",
             OsSource::DhcpFingerprint => "dhcp_fingerprint",
             OsSource::HttpUserAgent => "http_user_agent",
             OsSource::SshBanner => "ssh_banner",
+            OsSource::NtlmsspVersion => "ntlmssp_version",
+            OsSource::SmbNativeOs => "smb_native_os",
+            OsSource::BrowserAnnouncement => "browser_announcement",
+            OsSource::HttpServer => "http_server",
+            OsSource::SsdpServer => "ssdp_server",
+        }
+    }
+
+    /// The protocol and field the evidence was read from (tshark's field names).
+    pub fn field(self) -> &'static str {
+        match self {
+            OsSource::DhcpVendorClass => "dhcp.option.vendor_class_id",
+            OsSource::DhcpFingerprint => "dhcp.option.request_list",
+            OsSource::HttpUserAgent => "http.user_agent",
+            OsSource::SshBanner => "ssh.protocol",
+            OsSource::NtlmsspVersion => "ntlmssp.version",
+            OsSource::SmbNativeOs => "smb.native_os",
+            OsSource::BrowserAnnouncement => "browser.os_major/os_minor",
+            OsSource::HttpServer => "http.server",
+            OsSource::SsdpServer => "ssdp SERVER",
         }
     }
 }
@@ -99,8 +168,15 @@ pub struct OsHint {
     /// The text it was read from (capped at [`MAX_EVIDENCE_LEN`]).
     pub evidence: String,
     pub os: String,
+    /// The vendor's end-of-support date, set when it had passed at `seen_ns`.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub end_of_support: Option<String>,
+    /// A known end-of-support date still in the future at `seen_ns`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub support_ends: Option<String>,
+    /// Packet time of the evidence.
+    #[serde(default)]
+    pub seen_ns: i64,
 }
 
 /// Modbus Read Device Identification (function 43 / MEI 14) objects.
@@ -142,6 +218,21 @@ pub struct Asset {
     /// (at most [`MAX_CONTROL_CLIENTS`] clients).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub control_clients: BTreeMap<IpAddr, BTreeSet<String>>,
+    /// mDNS service types advertised (`_http._tcp.local`), at most 16.
+    pub mdns_services: BTreeSet<String>,
+    /// SSDP/UPnP `SERVER` and device type (from `NT`/`USN`), as announced.
+    pub upnp: Option<UpnpInfo>,
+    /// SMB signing as negotiated when this host was the server (`false`: not required).
+    pub smb_signing_required: Option<bool>,
+}
+
+/// What SSDP says of a device (UPnP Device Architecture 2.0 section 1).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UpnpInfo {
+    pub server: Option<String>,
+    pub device_type: Option<String>,
+    pub usn: Option<String>,
 }
 
 /// Clients kept per server in [`Asset::control_clients`]; more are counted in
@@ -149,15 +240,19 @@ pub struct Asset {
 pub const MAX_CONTROL_CLIENTS: usize = 64;
 
 impl Asset {
+    /// The name shown for this host: by source precedence ([`NameSource`]), then the
+    /// alphabetically first of that source.
+    pub fn best_name(&self) -> Option<&str> {
+        self.names
+            .iter()
+            .min_by_key(|(n, s)| (**s, n.as_str()))
+            .map(|(n, _)| n.as_str())
+    }
+
     /// The hint an operator should see first: an end-of-support one, else the most
-    /// specific source (user agent, SSH, DHCP fingerprint, vendor class).
+    /// specific source ([`OsSource::PRECEDENCE`]).
     pub fn best_os(&self) -> Option<&OsHint> {
-        const ORDER: [OsSource; 4] = [
-            OsSource::HttpUserAgent,
-            OsSource::SshBanner,
-            OsSource::DhcpFingerprint,
-            OsSource::DhcpVendorClass,
-        ];
+        const ORDER: [OsSource; 9] = OsSource::PRECEDENCE;
         ORDER
             .iter()
             .filter_map(|s| self.os_hints.get(s))
@@ -379,7 +474,7 @@ impl Inventory {
                     }
                 }
             }
-            _ => {}
+            _ => self.on_host_event(ev, &inside, out),
         }
     }
 
@@ -496,7 +591,7 @@ impl Inventory {
         if let Some(mac) = new_mac
             && let Some(d) = self.state.dhcp.get(&mac).cloned()
         {
-            self.apply_dhcp(ip, &d);
+            self.apply_dhcp(ip, &d, ts);
         }
     }
 
@@ -563,7 +658,17 @@ impl Inventory {
         }
         let st = &mut self.state;
         if let Some(a) = st.assets.get_mut(&ip) {
-            if a.names.contains_key(&name) {
+            // One name in several spellings (NetBIOS upper-cases, NTLMSSP keeps the
+            // case the host was given) is one name: the first spelling stays, with the
+            // source of highest precedence that reported it.
+            if let Some((_, s)) = a
+                .names
+                .iter_mut()
+                .find(|(n, _)| n.eq_ignore_ascii_case(&name))
+            {
+                if source < *s {
+                    *s = source;
+                }
                 return;
             }
             if a.names.len() < MAX_NAMES_PER_ASSET {
@@ -624,14 +729,19 @@ impl Inventory {
             vendor_class: d.vendor_class.clone(),
             param_request_list: d.param_request_list.clone(),
         };
-        let hints = self.apply_dhcp(ip, &info);
+        let hints = self.apply_dhcp(ip, &info, ts);
         for (source, evidence, g) in hints {
             self.finding_if_unsupported(ip, source, &evidence, g, ts, out);
         }
     }
 
     /// Applies DHCP facts to an asset; returns the OS hints it set.
-    fn apply_dhcp(&mut self, ip: IpAddr, d: &DhcpClient) -> Vec<(OsSource, String, os::OsGuess)> {
+    fn apply_dhcp(
+        &mut self,
+        ip: IpAddr,
+        d: &DhcpClient,
+        ts: Timestamp,
+    ) -> Vec<(OsSource, String, os::OsGuess)> {
         let mut hints = Vec::new();
         if let Some(h) = &d.hostname {
             self.add_name(ip, h, NameSource::Dhcp);
@@ -642,7 +752,7 @@ impl Inventory {
         if let Some(vc) = &d.vendor_class {
             a.dhcp_vendor_class = Some(cap_text(vc, MAX_EVIDENCE_LEN));
             if let Some(g) = os::from_dhcp_vendor_class(vc) {
-                set_hint(a, OsSource::DhcpVendorClass, vc, g);
+                set_hint(a, OsSource::DhcpVendorClass, vc, g, ts);
                 hints.push((OsSource::DhcpVendorClass, vc.clone(), g));
             }
         }
@@ -650,7 +760,7 @@ impl Inventory {
             let text = os::prl_text(&d.param_request_list);
             a.dhcp_fingerprint = Some(cap_text(&text, MAX_EVIDENCE_LEN));
             if let Some(g) = os::from_dhcp_prl(&d.param_request_list) {
-                set_hint(a, OsSource::DhcpFingerprint, &text, g);
+                set_hint(a, OsSource::DhcpFingerprint, &text, g, ts);
                 hints.push((OsSource::DhcpFingerprint, text, g));
             }
         }
@@ -671,7 +781,7 @@ impl Inventory {
         let Some(a) = self.existing(ip, inside) else {
             return;
         };
-        set_hint(a, source, evidence, g);
+        set_hint(a, source, evidence, g, ts);
         self.finding_if_unsupported(ip, source, evidence, g, ts, out);
     }
 
@@ -687,10 +797,26 @@ impl Inventory {
         let (Some(date), true) = (g.end_of_support, self.cfg.unsupported_os) else {
             return;
         };
+        // Against the packet time of the evidence, never the wall clock.
+        if !support::ended(Some(date), ts.as_nanos()) {
+            return;
+        }
         let Some(spec) = rules::spec(rules::UNSUPPORTED_OS) else {
             return;
         };
-        let message = format!("{ip} runs {} (support ended {date})", g.name);
+        let name = self
+            .state
+            .assets
+            .get(&ip)
+            .and_then(Asset::best_name)
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default();
+        let message = format!(
+            "{ip}{name} runs {} (support ended {date}; {} {})",
+            g.name,
+            source.field(),
+            cap_text(evidence, 64)
+        );
         let mut f = Finding::new(
             spec.id,
             spec.severity,
@@ -702,6 +828,11 @@ impl Inventory {
         .evidence("os", g.name)
         .evidence("end_of_support", date)
         .evidence("os_source", source.as_str())
+        .evidence("os_field", source.field())
+        .evidence(
+            "guideline_point",
+            "③ no OS whose security support has ended",
+        )
         .evidence("os_evidence", cap_text(evidence, MAX_EVIDENCE_LEN));
         f.src_ip = Some(ip);
         out.push(f);
@@ -709,19 +840,23 @@ impl Inventory {
 }
 
 /// Keeps an end-of-support hint against a later supported one from the same source:
-/// one modern browser on an old machine must not hide it.
-fn set_hint(a: &mut Asset, source: OsSource, evidence: &str, g: os::OsGuess) {
+/// one modern browser on an old machine must not hide it. Whether support has ended
+/// is decided at the evidence's packet time `ts`.
+fn set_hint(a: &mut Asset, source: OsSource, evidence: &str, g: os::OsGuess, ts: Timestamp) {
+    let ended = support::ended(g.end_of_support, ts.as_nanos());
     let keep_old = a
         .os_hints
         .get(&source)
-        .is_some_and(|h| h.end_of_support.is_some() && g.end_of_support.is_none());
+        .is_some_and(|h| h.end_of_support.is_some() && !ended);
     if !keep_old {
         a.os_hints.insert(
             source,
             OsHint {
                 evidence: cap_text(evidence, MAX_EVIDENCE_LEN),
                 os: g.name.to_string(),
-                end_of_support: g.end_of_support.map(str::to_string),
+                end_of_support: g.end_of_support.filter(|_| ended).map(str::to_string),
+                support_ends: g.end_of_support.filter(|_| !ended).map(str::to_string),
+                seen_ns: ts.as_nanos(),
             },
         );
     }

@@ -127,9 +127,61 @@ pub fn from_dhcp_prl(prl: &[u8]) -> Option<OsGuess> {
     }
 }
 
+/// Distribution releases an SSH banner's comment names, with the end of their
+/// security support (free support only, as for Windows: Debian's LTS end from
+/// https://wiki.debian.org/LTS, Ubuntu's standard support end from
+/// https://ubuntu.com/about/release-cycle; paid ESM/ELTS is not counted). Debian
+/// packages carry `debN` in their version; Ubuntu's OpenSSH package version is unique
+/// to each release. Update by adding a row; the newest releases have no date yet.
+pub const SSH_DISTRIBUTIONS: &[(&str, OsGuess)] = &[
+    ("deb7", eos("Debian 7 (wheezy)", "2018-05-31")),
+    ("deb8", eos("Debian 8 (jessie)", "2020-06-30")),
+    ("deb9", eos("Debian 9 (stretch)", "2022-06-30")),
+    ("deb10", eos("Debian 10 (buster)", "2024-06-30")),
+    ("deb11", eos("Debian 11 (bullseye)", "2026-08-31")),
+    ("deb12", eos("Debian 12 (bookworm)", "2028-06-30")),
+    (
+        "OpenSSH_6.6.1p1 Ubuntu-2ubuntu",
+        eos("Ubuntu 14.04 LTS", "2019-04-30"),
+    ),
+    (
+        "OpenSSH_6.6p1 Ubuntu-2ubuntu",
+        eos("Ubuntu 14.04 LTS", "2019-04-30"),
+    ),
+    (
+        "OpenSSH_7.2p2 Ubuntu-4ubuntu",
+        eos("Ubuntu 16.04 LTS", "2021-04-30"),
+    ),
+    (
+        "OpenSSH_7.6p1 Ubuntu-4ubuntu",
+        eos("Ubuntu 18.04 LTS", "2023-05-31"),
+    ),
+    (
+        "OpenSSH_8.2p1 Ubuntu-4ubuntu",
+        eos("Ubuntu 20.04 LTS", "2025-05-31"),
+    ),
+    (
+        "OpenSSH_8.9p1 Ubuntu-3ubuntu",
+        eos("Ubuntu 22.04 LTS", "2027-06-01"),
+    ),
+];
+
 /// From an SSH identification string (RFC 4253 section 4.2): the comment part often
-/// names the distribution's package, e.g. `OpenSSH_7.4p1 Debian-10+deb9u7`.
+/// names the distribution's package, e.g. `OpenSSH_7.4p1 Debian-10+deb9u7`; a release
+/// in [`SSH_DISTRIBUTIONS`] gets its end-of-support date.
 pub fn from_ssh_banner(banner: &str) -> Option<OsGuess> {
+    if let Some((_, g)) = SSH_DISTRIBUTIONS.iter().find(|(t, _)| {
+        // "deb1" must not match "deb10": the tag ends at a non-digit.
+        banner.match_indices(t).any(|(i, _)| {
+            !t.starts_with("deb")
+                || !banner
+                    .as_bytes()
+                    .get(i.saturating_add(t.len()))
+                    .is_some_and(u8::is_ascii_digit)
+        })
+    }) {
+        return Some(*g);
+    }
     if banner.contains("OpenSSH_for_Windows") {
         Some(supported("Windows"))
     } else if banner.contains("Ubuntu") {
@@ -189,10 +241,227 @@ mod tests {
 
     #[test]
     fn ssh_banner_hints() {
+        let stretch = from_ssh_banner("SSH-2.0-OpenSSH_7.4p1 Debian-10+deb9u7").unwrap();
+        assert_eq!(stretch.name, "Debian 9 (stretch)");
+        assert_eq!(stretch.end_of_support, Some("2022-06-30"));
+        let buster = from_ssh_banner("SSH-2.0-OpenSSH_7.9p1 Debian-10+deb10u2").unwrap();
+        assert_eq!(buster.name, "Debian 10 (buster)");
+        let xenial = from_ssh_banner("SSH-2.0-OpenSSH_7.2p2 Ubuntu-4ubuntu2.10").unwrap();
+        assert_eq!(xenial.end_of_support, Some("2021-04-30"));
         assert_eq!(
-            from_ssh_banner("SSH-2.0-OpenSSH_7.4p1 Debian-10+deb9u7").map(|g| g.name),
-            Some("Debian Linux")
+            from_ssh_banner("SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13").map(|g| g.end_of_support),
+            Some(None)
         );
         assert_eq!(from_ssh_banner("SSH-2.0-dropbear_2019.78"), None);
+    }
+}
+
+/// From a Windows kernel version and build (NTLMSSP Version, MS-NLMP 2.2.2.10): the
+/// release row of [`super::support::RELEASES`]. An unknown NT 10.0 build is "Windows 10/11
+/// / Server 2016+", never end-of-support.
+pub fn from_windows_build(major: u8, minor: u8, build: u16) -> Option<OsGuess> {
+    use super::support::{Variant, by_build};
+    if let Some(r) = by_build(build).filter(|r| r.major == major && r.minor == minor) {
+        let (name, end_of_support) = r.variant(Variant::Either);
+        return Some(OsGuess {
+            name,
+            end_of_support,
+        });
+    }
+    from_windows_version(major, minor)
+}
+
+/// From a Windows kernel version alone (a BROWSER announcement's OS major/minor,
+/// MS-BRWS 2.2.1): one release row, or NT 10.0 which covers supported ones.
+pub fn from_windows_version(major: u8, minor: u8) -> Option<OsGuess> {
+    use super::support::{Variant, by_version};
+    if (major, minor) == (10, 0) {
+        return Some(WIN_NT10);
+    }
+    let mut rows = by_version(major, minor);
+    let r = rows.next()?;
+    if rows.next().is_some() {
+        return None;
+    }
+    let (name, end_of_support) = r.variant(Variant::Either);
+    Some(OsGuess {
+        name,
+        end_of_support,
+    })
+}
+
+/// From a BROWSER announcement: Samba announces a Windows-like version too, but sets
+/// the Unix server bit (SV_TYPE_SERVER_UNIX, 0x800), so such hosts are not Windows.
+pub fn from_browser(major: u8, minor: u8, server_type: u32) -> Option<OsGuess> {
+    if server_type & 0x800 != 0 {
+        return Some(supported("Unix (Samba)"));
+    }
+    from_windows_version(major, minor)
+}
+
+/// From an SMB1 NativeOS string (MS-CIFS 2.2.4.53.1), e.g. "Windows 5.1",
+/// "Windows 2002 Service Pack 3 2600", "Windows Server 2003 R2 3790 Service Pack 2",
+/// "Windows 8.1 9600". A build number that is in the support table decides; else a
+/// "Windows x.y" version. The words say client or server where the build is shared.
+pub fn from_smb_native_os(s: &str) -> Option<OsGuess> {
+    use super::support::{Variant, by_build, by_version};
+    if s.contains("Samba") || s.starts_with("Unix") {
+        return Some(supported("Unix (Samba)"));
+    }
+    if !s.contains("Windows") {
+        return None;
+    }
+    let variant = if s.contains("Server") {
+        Variant::Server
+    } else if [
+        "XP",
+        "Vista",
+        "Windows 7",
+        "Windows 8",
+        "Windows 10",
+        "Windows 2002",
+    ]
+    .iter()
+    .any(|w| s.contains(w))
+    {
+        Variant::Client
+    } else {
+        Variant::Either
+    };
+    let tokens = || s.split(|c: char| c.is_whitespace() || c == ',');
+    let row = tokens()
+        .filter_map(|t| t.parse::<u16>().ok())
+        .find_map(by_build)
+        .or_else(|| {
+            tokens().find_map(|t| {
+                let (a, b) = t.split_once('.')?;
+                let mut rows = by_version(a.parse().ok()?, b.parse().ok()?);
+                let r = rows.next()?;
+                rows.next().is_none().then_some(r)
+            })
+        })?;
+    let (name, end_of_support) = row.variant(variant);
+    Some(OsGuess {
+        name,
+        end_of_support,
+    })
+}
+
+/// From an HTTP `Server` header (RFC 9110 section 10.2.4) or an SSDP `SERVER` header
+/// (UPnP Device Architecture 2.0 section 1.1.2: "OS/version UPnP/2.0 product/version").
+/// IIS versions ship with one Windows Server release each (Microsoft's IIS version
+/// table: 6.0 Server 2003, 7.0 Server 2008, 7.5 Server 2008 R2, 8.0 Server 2012, 8.5
+/// Server 2012 R2, 10.0 Server 2016 and later).
+pub fn from_server_header(s: &str) -> Option<OsGuess> {
+    const IIS: &[(&str, u16)] = &[
+        ("Microsoft-IIS/5.0", 2195),
+        ("Microsoft-IIS/5.1", 2600),
+        ("Microsoft-IIS/6.0", 3790),
+        ("Microsoft-IIS/7.0", 6002),
+        ("Microsoft-IIS/7.5", 7601),
+        ("Microsoft-IIS/8.0", 9200),
+        ("Microsoft-IIS/8.5", 9600),
+    ];
+    use super::support::{Variant, by_build};
+    if let Some((_, build)) = IIS.iter().find(|(t, _)| s.contains(t)) {
+        let r = by_build(*build)?;
+        let v = if *build == 2600 {
+            Variant::Client
+        } else {
+            Variant::Server
+        };
+        let (name, end_of_support) = r.variant(v);
+        return Some(OsGuess {
+            name,
+            end_of_support,
+        });
+    }
+    if s.contains("Microsoft-IIS/10.0") {
+        return Some(supported("Windows Server 2016+"));
+    }
+    // UPnP: "Microsoft-Windows/6.1", "Microsoft-Windows-NT/5.1".
+    for prefix in ["Microsoft-Windows-NT/", "Microsoft-Windows/"] {
+        if let Some(rest) = s.split(prefix).nth(1) {
+            let v = rest.split(|c: char| c.is_whitespace()).next().unwrap_or("");
+            let (a, b) = v.split_once('.')?;
+            return from_windows_version(a.parse().ok()?, b.parse().ok()?);
+        }
+    }
+    if s.contains("Linux") {
+        Some(supported("Linux"))
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod windows_tests {
+    use super::*;
+
+    #[test]
+    fn ntlmssp_builds() {
+        let xp = from_windows_build(5, 1, 2600).unwrap();
+        assert_eq!(
+            (xp.name, xp.end_of_support),
+            ("Windows XP", Some("2014-04-08"))
+        );
+        let w10 = from_windows_build(10, 0, 19045).unwrap();
+        assert_eq!(w10.end_of_support, Some("2025-10-14"));
+        assert_eq!(
+            from_windows_build(10, 0, 9999).unwrap().end_of_support,
+            None
+        );
+        assert_eq!(
+            from_windows_build(6, 3, 9600).unwrap().end_of_support,
+            Some("2023-10-10")
+        );
+    }
+
+    /// Native OS strings of the shared captures (tshark smb.native_os).
+    #[test]
+    fn smb_native_os_strings() {
+        let g = |s| from_smb_native_os(s).map(|g| (g.name, g.end_of_support));
+        assert_eq!(g("Windows 5.1"), Some(("Windows XP", Some("2014-04-08"))));
+        assert_eq!(
+            g("Windows 2002 Service Pack 3 2600"),
+            Some(("Windows XP", Some("2014-04-08")))
+        );
+        assert_eq!(
+            g("Windows Server 2003 R2 3790 Service Pack 2"),
+            Some(("Windows Server 2003", Some("2015-07-14")))
+        );
+        assert_eq!(
+            g("Windows Server (R) 2008 Standard 6002 Service Pack 2"),
+            Some(("Windows Server 2008", Some("2020-01-14")))
+        );
+        assert_eq!(
+            g("Windows 8.1 9600"),
+            Some(("Windows 8.1", Some("2023-01-10")))
+        );
+        assert_eq!(g("Unix").map(|x| x.1), Some(None));
+        assert_eq!(g("OS/2"), None);
+    }
+
+    #[test]
+    fn browser_and_server_headers() {
+        assert_eq!(
+            from_browser(5, 2, 0x0082_9003).unwrap().end_of_support,
+            Some("2015-07-14")
+        );
+        assert_eq!(
+            from_browser(6, 1, 0x0000_0803).unwrap().name,
+            "Unix (Samba)"
+        );
+        assert_eq!(from_browser(10, 0, 0x1003).unwrap().end_of_support, None);
+        assert_eq!(
+            from_server_header("Microsoft-IIS/6.0").map(|g| g.name),
+            Some("Windows Server 2003")
+        );
+        assert_eq!(
+            from_server_header("Microsoft-Windows/6.1 UPnP/1.0 Windows-Media-Player/12.0")
+                .map(|g| g.name),
+            Some("Windows 7 / Windows Server 2008 R2")
+        );
+        assert_eq!(from_server_header("nginx/1.24.0"), None);
     }
 }

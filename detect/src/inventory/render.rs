@@ -50,7 +50,10 @@ pub struct AssetView {
     pub macs: Vec<String>,
     /// Vendor of each MAC (same order), "" when unregistered.
     pub vendors: Vec<String>,
+    /// Best first ([`Asset::best_name`] precedence), then by source and name.
     pub names: Vec<String>,
+    /// Every name with where it came from, in the same order.
+    pub name_sources: Vec<NameView>,
     pub roles: Vec<String>,
     /// `tcp/502 (modbus)`.
     pub services_offered: Vec<String>,
@@ -64,15 +67,45 @@ pub struct AssetView {
     pub os: Option<String>,
     pub unsupported_os: bool,
     pub os_hints: Vec<OsHintView>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mdns_services: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upnp: Option<super::UpnpInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smb_signing_required: Option<bool>,
+    /// Who changed this controller: one entry per client with its action classes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub control_clients: Vec<ControlClientView>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ControlClientView {
+    pub client: IpAddr,
+    pub actions: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NameView {
+    pub name: String,
+    pub source: &'static str,
+}
+
+/// One OS hint with its evidence: which protocol field said what, and when.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct OsHintView {
     pub source: &'static str,
+    /// The protocol field it was read from (tshark's name).
+    pub field: &'static str,
     pub os: String,
     pub evidence: String,
+    /// Packet time of the evidence.
+    pub seen: String,
+    /// Set when support had ended at `seen`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_of_support: Option<String>,
+    /// A known end of support still ahead at `seen`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub support_ends: Option<String>,
 }
 
 fn port_text(((t, p), app): (&(u8, u16), &Option<String>)) -> String {
@@ -84,6 +117,8 @@ fn port_text(((t, p), app): (&(u8, u16), &Option<String>)) -> String {
 
 pub fn view(ip: IpAddr, a: &Asset) -> AssetView {
     let best = a.best_os();
+    let mut names: Vec<(&String, &super::NameSource)> = a.names.iter().collect();
+    names.sort_by_key(|(n, s)| (**s, n.as_str()));
     AssetView {
         ip,
         macs: a.macs.iter().map(|m| m.to_string()).collect(),
@@ -92,7 +127,14 @@ pub fn view(ip: IpAddr, a: &Asset) -> AssetView {
             .iter()
             .map(|m| oui::vendor(m.0).unwrap_or("").to_string())
             .collect(),
-        names: a.names.keys().cloned().collect(),
+        names: names.iter().map(|(n, _)| (*n).clone()).collect(),
+        name_sources: names
+            .iter()
+            .map(|(n, s)| NameView {
+                name: (*n).clone(),
+                source: s.as_str(),
+            })
+            .collect(),
         roles: a.roles.iter().cloned().collect(),
         services_offered: a.services_offered.iter().map(port_text).collect(),
         services_used: a.services_used.iter().map(port_text).collect(),
@@ -108,9 +150,23 @@ pub fn view(ip: IpAddr, a: &Asset) -> AssetView {
             .iter()
             .map(|(s, h)| OsHintView {
                 source: s.as_str(),
+                field: s.field(),
                 os: h.os.clone(),
                 evidence: h.evidence.clone(),
+                seen: Timestamp(h.seen_ns).to_rfc3339(),
                 end_of_support: h.end_of_support.clone(),
+                support_ends: h.support_ends.clone(),
+            })
+            .collect(),
+        mdns_services: a.mdns_services.iter().cloned().collect(),
+        upnp: a.upnp.clone(),
+        smb_signing_required: a.smb_signing_required,
+        control_clients: a
+            .control_clients
+            .iter()
+            .map(|(c, acts)| ControlClientView {
+                client: *c,
+                actions: acts.iter().cloned().collect(),
             })
             .collect(),
     }
@@ -188,6 +244,24 @@ pub fn render_table(inv: &InventoryState) -> String {
             os,
         ];
         push_row(&mut out, &row);
+    }
+    // Who wrote to, programmed, stopped or restarted which controller.
+    let changed: Vec<AssetView> = views(inv)
+        .into_iter()
+        .filter(|v| !v.control_clients.is_empty())
+        .collect();
+    if !changed.is_empty() {
+        out.push_str("\nControl actions (controller <- client: action classes)\n");
+        for v in changed {
+            for c in &v.control_clients {
+                out.push_str(&format!(
+                    "{} <- {}: {}\n",
+                    v.ip,
+                    c.client,
+                    c.actions.join(",")
+                ));
+            }
+        }
     }
     out
 }

@@ -89,6 +89,7 @@ pub const OTHER_RULE_IDS: &[&str] = &[
     crate::baseline::rules::NEW_MODBUS_WRITER,
     crate::baseline::rules::NEW_MODBUS_FUNCTION,
     crate::baseline::rules::UNSUPPORTED_OS,
+    crate::baseline::rules::SMB_SIGNING_NOT_REQUIRED,
     crate::control::UNAUTHORIZED,
     crate::control::FAILED,
 ];

@@ -1,6 +1,10 @@
-//! SMB2 SESSION_SETUP over direct TCP (MS-SMB2 2.1: a 4-byte header, zero then a 24-bit
-//! length): logon failures and successes, with the user name from the NTLMSSP
-//! AUTHENTICATE message (MS-NLMP 2.2.1.3) of the request when there is one.
+//! SMB over direct TCP (MS-SMB2 2.1: a 4-byte header, zero then a 24-bit length) or the
+//! NetBIOS session service (RFC 1002 section 4.3, TCP 139):
+//! - SMB2 SESSION_SETUP logon failures and successes (`auth` events), with the user
+//!   name from the NTLMSSP AUTHENTICATE message (MS-NLMP 2.2.1.3) of the request;
+//! - SMB1 and SMB2 negotiate and session setup details (`smb` events, `info.rs`):
+//!   dialects, signing, native OS and LAN manager, NTLMSSP version and names
+//!   (`ntlm.rs`).
 //!
 //! SMB2 header (MS-SMB2 2.2.1.2), little-endian:
 //!
@@ -15,6 +19,12 @@
 //!
 //! SESSION_SETUP request body (MS-SMB2 2.2.5): SecurityBufferOffset at body+12 and
 //! SecurityBufferLength at body+14, the offset counted from the SMB2 header.
+
+mod info;
+pub mod ntlm;
+
+pub use info::{SmbInfo, smb2_dialect_name};
+pub use ntlm::{NtlmVersion, Ntlmssp};
 
 use super::{AuthEvent, AuthOutcome};
 use crate::common::{ErrorBudget, Framer, le16_at, le32_at};
@@ -64,6 +74,8 @@ pub struct Parser {
     framers: [Framer; 2],
     /// User of the last NTLMSSP AUTHENTICATE seen from the client.
     user: Option<String>,
+    /// Dialects of the last SMB1 NEGOTIATE request, to name the one the server chose.
+    smb1_dialects: Vec<String>,
     errors: ErrorBudget,
 }
 
@@ -74,23 +86,34 @@ impl Parser {
 }
 
 fn transport_len(hdr: &[u8]) -> Option<usize> {
-    // Zero byte, then a 24-bit big-endian length (MS-SMB2 2.1).
+    // Zero byte, then a 24-bit big-endian length (MS-SMB2 2.1). On TCP 139 the NetBIOS
+    // session service frames the same way (type, flags, 16-bit length with the flags'
+    // low bit as bit 16: RFC 1002 section 4.3.1), and its session request, responses
+    // and keep-alives (0x81-0x85) come before and between the SMB messages.
     match hdr {
-        [0, a, b, c] => {
+        [0 | 0x81..=0x85, a, b, c] => {
             Some((usize::from(*a) << 16 | usize::from(*b) << 8 | usize::from(*c)).saturating_add(4))
         }
         _ => None,
     }
 }
 
-/// What one SMB2 message says about a login.
+/// What one SMB message says about a login or the hosts.
 enum Seen {
     User(Option<String>),
     Outcome(AuthOutcome, u32),
+    Info(Box<SmbInfo>),
 }
 
-/// Walks the compounded SMB2 messages of one transport message.
-fn scan(msg: &[u8], out: &mut Vec<Seen>) {
+/// Walks the compounded SMB2 messages (or the one SMB1 message) of one transport
+/// message.
+fn scan(msg: &[u8], smb1_dialects: &mut Vec<String>, out: &mut Vec<Seen>) {
+    if msg.get(..4) == Some(b"\xffSMB") {
+        if let Some(i) = info::smb1(msg, smb1_dialects) {
+            out.push(Seen::Info(Box::new(i)));
+        }
+        return;
+    }
     let mut at = 0usize;
     for _ in 0..MAX_COMPOUND {
         let Some(m) = msg.get(at..) else { return };
@@ -101,6 +124,15 @@ fn scan(msg: &[u8], out: &mut Vec<Seen>) {
         let command = le16_at(m, 12).unwrap_or(0);
         let flags = le32_at(m, 16).unwrap_or(0);
         let next = le32_at(m, 20).map_or(0, |n| usize::try_from(n).unwrap_or(0));
+        // This message alone: a compounded one must not lend its bytes to the next.
+        let one = if next >= SMB2_HEADER_LEN {
+            m.get(..next).unwrap_or(m)
+        } else {
+            m
+        };
+        if let Some(i) = info::smb2(one) {
+            out.push(Seen::Info(Box::new(i)));
+        }
         if command == SESSION_SETUP {
             if flags & FLAG_RESPONSE != 0 {
                 if status == STATUS_SUCCESS {
@@ -169,8 +201,19 @@ impl StreamParser for Parser {
         let Some(framer) = self.framers.get_mut(dir.index()) else {
             return;
         };
+        let dialects = &mut self.smb1_dialects;
         let r = framer.feed(data, 4, MAX_MESSAGE_KEEP, transport_len, |msg, _| {
-            scan(msg.get(4..).unwrap_or(&[]), &mut seen);
+            // Only session messages (type 0) carry SMB; a session request names
+            // both ends.
+            match msg.first() {
+                Some(0) => scan(msg.get(4..).unwrap_or(&[]), dialects, &mut seen),
+                Some(0x81) => {
+                    if let Some(i) = info::session_request(msg) {
+                        seen.push(Seen::Info(Box::new(i)));
+                    }
+                }
+                _ => {}
+            }
         });
         if r.is_err() {
             framer.reset();
@@ -180,6 +223,7 @@ impl StreamParser for Parser {
         for s in seen {
             match s {
                 Seen::User(u) => self.user = u,
+                Seen::Info(i) => ctx.emit(EventKind::Smb(*i)),
                 Seen::Outcome(outcome, status) => ctx.emit(EventKind::Auth(AuthEvent {
                     protocol: AppProtocol::Smb,
                     outcome,

@@ -9,7 +9,10 @@
 
 mod wire;
 
-pub use wire::{DnsError, MAX_ANSWERS, MAX_NAME_LEN, MAX_POINTER_JUMPS, parse_message};
+pub use wire::{
+    DnsError, MAX_ANSWERS, MAX_NAME_LEN, MAX_POINTER_JUMPS, parse_message,
+    parse_message_all_sections,
+};
 
 use crate::common::{ErrorBudget, StreamBuf};
 use crate::event::{AppProtocol, EventKind};
@@ -89,15 +92,62 @@ fn probe_message(data: &[u8], dir: Direction) -> Probe {
     if dir == Direction::ToServer && (qr || qdcount != 1) {
         return Probe::NoMatch;
     }
+    if is_netbios_name(data) {
+        return Probe::NoMatch;
+    }
     match parse_message(data) {
         Ok(m) if m.query.is_some() || qdcount == 0 => Probe::Match,
         _ => Probe::NoMatch,
     }
 }
 
+/// NBNS (RFC 1002 section 4.2) shares DNS's header; what gives it away is the first
+/// name: one 32-character label in the first-level encoding ('A'..='P'), usually with
+/// type NB (0x20) or NBSTAT (0x21). A DNS name of exactly that shape is vanishingly
+/// rare, so such a message is never taken for DNS.
+fn is_netbios_name(msg: &[u8]) -> bool {
+    let first = msg.get(HEADER_LEN).copied();
+    first == Some(32)
+        && msg
+            .get(HEADER_LEN.saturating_add(1)..HEADER_LEN.saturating_add(33))
+            .is_some_and(crate::netbios::name::is_encoded_label)
+}
+
+/// Which protocol of the DNS message family a flow carries: the wire format is the
+/// same, the meaning is not (mDNS and LLMNR names are link-local, never lookups of
+/// internet names), so each has its own event type.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum Flavor {
+    #[default]
+    Dns,
+    /// RFC 6762, UDP 5353. `answers` holds every section's records (address records
+    /// of an announcement travel in the additional section).
+    Mdns,
+    /// RFC 4795, UDP 5355.
+    Llmnr,
+}
+
+impl Flavor {
+    pub fn protocol(self) -> AppProtocol {
+        match self {
+            Flavor::Dns => AppProtocol::Dns,
+            Flavor::Mdns => AppProtocol::Mdns,
+            Flavor::Llmnr => AppProtocol::Llmnr,
+        }
+    }
+    fn event(self, m: DnsMessage) -> EventKind {
+        match self {
+            Flavor::Dns => EventKind::Dns(m),
+            Flavor::Mdns => EventKind::Mdns(m),
+            Flavor::Llmnr => EventKind::Llmnr(m),
+        }
+    }
+}
+
 /// Per-flow DNS state: TCP reassembly buffers per direction and the error budget.
 #[derive(Debug, Default)]
 pub struct Parser {
+    flavor: Flavor,
     bufs: [StreamBuf; 2],
     /// Bytes of an over-long TCP message still to skip, per direction.
     skip: [usize; 2],
@@ -109,10 +159,22 @@ impl Parser {
         Parser::default()
     }
 
+    pub fn with_flavor(flavor: Flavor) -> Parser {
+        Parser {
+            flavor,
+            ..Parser::default()
+        }
+    }
+
     fn handle(&mut self, ctx: &mut ParseCtx<'_>, msg: &[u8]) {
-        match parse_message(msg) {
-            Ok(m) => ctx.emit(EventKind::Dns(m)),
-            Err(e) => self.errors.report(ctx, AppProtocol::Dns, e.reason()),
+        let parsed = if self.flavor == Flavor::Mdns {
+            parse_message_all_sections(msg)
+        } else {
+            parse_message(msg)
+        };
+        match parsed {
+            Ok(m) => ctx.emit(self.flavor.event(m)),
+            Err(e) => self.errors.report(ctx, self.flavor.protocol(), e.reason()),
         }
     }
 }

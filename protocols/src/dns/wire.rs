@@ -115,6 +115,15 @@ pub(crate) fn read_name(msg: &[u8], at: usize) -> Result<(String, usize), DnsErr
 /// answers. A record that runs past the end stops the walk but keeps what came before
 /// (lax: truncated UDP responses still tell us the name).
 pub fn parse_message(msg: &[u8]) -> Result<DnsMessage, DnsError> {
+    parse_sections(msg, false)
+}
+
+/// [`parse_message`], keeping authority and additional records too (mDNS).
+pub fn parse_message_all_sections(msg: &[u8]) -> Result<DnsMessage, DnsError> {
+    parse_sections(msg, true)
+}
+
+fn parse_sections(msg: &[u8], all_sections: bool) -> Result<DnsMessage, DnsError> {
     if msg.len() < HEADER_LEN {
         return Err(DnsError::ShortHeader);
     }
@@ -123,6 +132,17 @@ pub fn parse_message(msg: &[u8]) -> Result<DnsMessage, DnsError> {
     let flags = r.be16().ok_or(DnsError::ShortHeader)?;
     let qdcount = r.be16().ok_or(DnsError::ShortHeader)?;
     let ancount = r.be16().ok_or(DnsError::ShortHeader)?;
+    let nscount = r.be16().ok_or(DnsError::ShortHeader)?;
+    let arcount = r.be16().ok_or(DnsError::ShortHeader)?;
+    // mDNS puts a service's address records in the additional section (RFC 6763
+    // section 12): there, every section's records are kept.
+    let records = if all_sections {
+        usize::from(ancount)
+            .saturating_add(usize::from(nscount))
+            .saturating_add(usize::from(arcount))
+    } else {
+        usize::from(ancount)
+    };
     let mut m = DnsMessage {
         trans_id,
         response: flags & 0x8000 != 0,
@@ -149,7 +169,7 @@ pub fn parse_message(msg: &[u8]) -> Result<DnsMessage, DnsError> {
             return Ok(m);
         }
     }
-    for _ in 0..usize::from(ancount).min(MAX_RECORDS_WALKED) {
+    for _ in 0..records.min(MAX_RECORDS_WALKED) {
         if m.answers.len() >= MAX_ANSWERS {
             break;
         }

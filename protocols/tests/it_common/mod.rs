@@ -20,9 +20,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-pub fn pcaps() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/pcaps")
-}
+#[path = "../../../tests/common/corpus.rs"]
+pub mod corpus;
 
 /// Whether tshark can run here; prints SKIP or panics per the tool rule.
 pub fn have_tshark() -> bool {
@@ -51,13 +50,13 @@ pub fn have_capture(p: &Path) -> bool {
     false
 }
 
-/// The capture at `rel` under the shared pcaps, when tshark and the capture are both
+/// The capture at `rel` in the corpus (tests/corpus), when tshark and the capture are both
 /// there (each missing one is a SKIP, or a failure under MIZUBAN_REQUIRE_TOOLS).
 pub fn tshark_capture(rel: &str) -> Option<PathBuf> {
     if !have_tshark() {
         return None;
     }
-    let pcap = pcaps().join(rel);
+    let pcap = corpus::path(rel);
     have_capture(&pcap).then_some(pcap)
 }
 

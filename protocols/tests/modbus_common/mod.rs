@@ -2,7 +2,7 @@
 //! the root tests/modbus_tshark.rs): the tshark oracle CSVs, the tshark view of our
 //! transactions, the comparison, and the list of known tshark disagreements.
 //!
-//! Oracle format: /work/shared/pcaps/SOURCES.md, "Modbus oracle CSVs".
+//! Oracle format: tests/corpus/SOURCES.md, "Modbus oracle CSVs".
 #![allow(
     dead_code,
     clippy::unwrap_used,
@@ -50,16 +50,16 @@ pub const KNOWN_DISAGREEMENTS: &[(&str, u64, &str)] = &[
     ),
 ];
 
-/// The shared capture corpus: `$MIZUBAN_PCAPS`, else `../shared/pcaps` beside the repo.
-pub fn pcaps_dir() -> PathBuf {
-    if let Some(p) = std::env::var_os("MIZUBAN_PCAPS") {
-        return PathBuf::from(p);
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .map(|a| a.join("shared/pcaps"))
-        .find(|p| p.is_dir())
-        .unwrap_or_else(|| PathBuf::from("/work/shared/pcaps"))
+#[path = "../../../tests/common/corpus.rs"]
+pub mod corpus;
+
+/// The corpus directories searched, for messages.
+pub fn pcaps_dir() -> String {
+    let dirs: Vec<_> = corpus::dirs()
+        .iter()
+        .map(|d| d.display().to_string())
+        .collect();
+    dirs.join(" and ")
 }
 
 /// True if `tool` runs. If not: prints SKIP and returns false, or fails when
@@ -79,10 +79,12 @@ pub fn have_tool(tool: &str) -> bool {
     ok
 }
 
-/// Every capture with a `<file>.tshark.csv` oracle beside it, sorted.
+/// Every capture with a `<file>.tshark.csv` oracle beside it, sorted; one per file name
+/// (the bundled corpus first).
 pub fn oracle_files() -> Vec<(PathBuf, PathBuf)> {
-    let mut out = Vec::new();
-    let mut dirs = vec![pcaps_dir()];
+    let mut out: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let mut dirs = corpus::dirs();
+    dirs.reverse();
     while let Some(d) = dirs.pop() {
         let Ok(rd) = std::fs::read_dir(&d) else {
             continue;
@@ -93,6 +95,9 @@ pub fn oracle_files() -> Vec<(PathBuf, PathBuf)> {
                 dirs.push(p);
             } else if let Some(name) = p.file_name().and_then(|n| n.to_str())
                 && let Some(pcap) = name.strip_suffix(".tshark.csv")
+                && !out
+                    .iter()
+                    .any(|(q, _)| q.file_name() == Some(pcap.as_ref()))
             {
                 out.push((p.with_file_name(pcap), p.clone()));
             }
