@@ -80,7 +80,7 @@ fn nets(list: &[String], key: &str, errors: &mut Vec<ConfigError>) -> NetSet {
 
 impl ControlPolicy {
     pub fn compile(c: &ControlConfig, errors: &mut Vec<ConfigError>) -> ControlPolicy {
-        const K: &str = "detect.control";
+        const K: &str = "control";
         let stations = nets(
             &c.engineering_stations,
             &format!("{K}.engineering_stations"),
