@@ -202,6 +202,17 @@ fn umas_capture_is_a_program_upload_from_the_modicon() {
         (key("program_upload", "umas_end_upload"), 1),
     ]);
     assert_eq!(by, want);
+    // The summary names who programmed which controller.
+    let out = mizuban()
+        .args(["replay", "--no-progress"])
+        .arg(&pcap)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("  control actions: 192.168.63.100 -> 192.168.63.253: program_upload\n"),
+        "{stderr}"
+    );
 }
 
 /// One TCP session of a newcomer: handshake, a read (function 4), then a write
