@@ -55,6 +55,11 @@ check "man -w: $(man -w mizuban)"
 # The unit parses, its binary exists, and every directive is known to this systemd.
 systemd-analyze verify /usr/lib/systemd/system/mizuban.service
 check "systemd-analyze verify mizuban.service"
+# The sandbox stays tight: systemd's own exposure score (shown 0.0 best to 10.0 worst,
+# 2.2 when written; --threshold counts in tenths), offline as no manager is running.
+security=$(systemd-analyze security --offline=yes --threshold=30 \
+  /usr/lib/systemd/system/mizuban.service 2>&1) || fail "unit exposure above 3.0: $security"
+check "$(tail -1 <<<"$security")"
 bash -c 'source /usr/share/bash-completion/completions/mizuban && complete -p mizuban' >/dev/null \
   || fail "bash completion does not load"
 [ -f /usr/share/zsh/vendor-completions/_mizuban ] || fail "no zsh completion"
@@ -140,7 +145,7 @@ check "SIGTERM: exit 0, state saved as mizuban"
 # 7. Upgrade to a new revision with an edited conffile: the edit survives, and so do
 # the state and the logs.
 echo '# edited by deb-test' >>/etc/mizuban/mizuban.toml
-# (Its own directory: cargo-deb clears old packages from the one it writes to.)
+# (Its own directory: cargo-deb also clears target/debian/, where -1 was.)
 deb2="$target_dir/debian-upgrade/mizuban_${version}-2.deb"
 cargo deb --no-build --locked --fast --strip --deb-revision 2 --output "$deb2"
 dpkg -i --force-confold "$deb2"

@@ -33,6 +33,7 @@ const TOOLS: &[(&str, &str, &str)] = &[
         "metrics format, alert rules, dashboard queries",
     ),
     ("prometheus", "prometheus", "a real scrape of /metrics"),
+    ("man", "man-db", "man pages rendered as a reader sees them"),
     (
         "/usr/share/ieee-data/oui.txt",
         "ieee-data",
@@ -67,7 +68,9 @@ fn main() {
     for (tool, package, what) in &missing {
         println!("  {tool} (package {package}): {what}");
     }
-    println!("install them all: sudo apt-get install tshark wireshark-common prometheus ieee-data");
+    println!(
+        "install them all: sudo apt-get install tshark wireshark-common prometheus ieee-data man-db"
+    );
     if std::env::var_os("MIZUBAN_REQUIRE_TOOLS").is_some() {
         println!("MIZUBAN_REQUIRE_TOOLS is set: missing tools are a failure");
         std::process::exit(1);
