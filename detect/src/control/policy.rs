@@ -187,3 +187,67 @@ impl ControlPolicy {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::control::config::{ControlAllowConfig, ControlConfig};
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap_or(IpAddr::from([0, 0, 0, 0]))
+    }
+
+    #[test]
+    fn stations_allow_everything_entries_only_what_they_name() {
+        let cfg = ControlConfig {
+            engineering_stations: vec!["10.0.1.0/28".into()],
+            allow: vec![ControlAllowConfig {
+                clients: vec!["10.0.2.10".into()],
+                actions: vec!["write".into()],
+                servers: Some(vec!["10.0.3.0/24".into()]),
+                protocols: Some(vec!["modbus".into()]),
+                reason: None,
+            }],
+            ..ControlConfig::default()
+        };
+        let mut errors = Vec::new();
+        let p = ControlPolicy::compile(&cfg, &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
+        let (m, d) = (AppProtocol::Modbus, AppProtocol::Dnp3);
+        let plc = ip("10.0.3.4");
+        assert!(p.allows(ip("10.0.1.15"), plc, d, Action::FirmwareUpdate));
+        assert!(!p.allows(ip("10.0.1.16"), plc, m, Action::Write));
+        assert!(p.allows(ip("10.0.2.10"), plc, m, Action::Write));
+        assert!(!p.allows(ip("10.0.2.10"), plc, m, Action::ModeChange));
+        assert!(!p.allows(ip("10.0.2.10"), ip("10.0.4.4"), m, Action::Write));
+        assert!(!p.allows(ip("10.0.2.10"), plc, d, Action::Write));
+    }
+
+    #[test]
+    fn errors_name_their_keys() {
+        let cfg = ControlConfig {
+            engineering_stations: vec!["10.0.0.0/33".into()],
+            allow: vec![ControlAllowConfig {
+                clients: vec![],
+                actions: vec!["reboot".into()],
+                protocols: Some(vec!["profinet".into()]),
+                ..ControlAllowConfig::default()
+            }],
+            failed_threshold: 0,
+            ..ControlConfig::default()
+        };
+        let mut errors = Vec::new();
+        ControlPolicy::compile(&cfg, &mut errors);
+        let keys: Vec<&str> = errors.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "control.engineering_stations[0]",
+                "control.allow[0].clients",
+                "control.allow[0].actions[0]",
+                "control.allow[0].protocols[0]",
+                "control.failed_threshold",
+            ]
+        );
+    }
+}
