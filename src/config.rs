@@ -200,7 +200,10 @@ fn validate_detect(d: &DetectConfig) -> Result<(), String> {
     d.validate().map_err(|errs| {
         errs.0
             .iter()
-            .map(|e| format!("detect.{}: {}", e.key, e.message))
+            .map(|e| {
+                let message = hint::unknown_rule(&e.key, &e.message).unwrap_or(e.message.clone());
+                format!("detect.{}: {message}", e.key)
+            })
             .collect::<Vec<_>>()
             .join("\n")
     })
@@ -221,8 +224,8 @@ fn describe_toml_error(e: &toml::de::Error, text: &str) -> String {
                 .next()
                 .map(|l| l.chars().count() + 1)
                 .unwrap_or(1);
-            let msg = hint::unknown_key(&msg, hint::section_at(text, span.start).as_deref())
-                .unwrap_or(msg);
+            let (section, in_header) = hint::section_at(text, span.start);
+            let msg = hint::unknown_key(&msg, (section.as_deref(), in_header)).unwrap_or(msg);
             format!("line {line}, column {col}: {msg}")
         }
         None => msg,

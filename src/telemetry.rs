@@ -98,6 +98,7 @@ impl Telemetry {
         let registry = Registry::new();
         let mut metrics = Metrics::register(&registry).context("registering metrics")?;
         metrics.declare_alert_rules(&crate::telemetry_detect::declared_rules());
+        metrics.declare_control_actions(&mizuban_detect::control::policy::CONTROL_PROTOCOLS);
         let metrics = Arc::new(Mutex::new(metrics));
         let mut t = Telemetry {
             registry: registry.clone(),

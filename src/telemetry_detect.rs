@@ -18,12 +18,14 @@ pub fn declared_rules() -> Vec<(&'static str, Severity)> {
             .iter()
             .map(|r| (r.id, r.severity)),
     );
+    v.extend(mizuban_detect::control::RULES.iter().copied());
     v
 }
 
 /// Assets known and the baseline's mode.
 pub fn fill_assets(s: &mut MetricsSnapshot, t: &AssetTracker) {
     s.assets_known = t.inventory.assets().len() as u64;
+    s.control_actions = t.control.counts.clone();
     s.baseline_mode = match t.baseline.as_ref().map(|b| b.mode()) {
         None => BaselineMode::Off,
         Some(Mode::Learning) => BaselineMode::Learning,

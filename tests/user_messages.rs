@@ -103,7 +103,23 @@ fn check_config_names_the_section_and_suggests_the_key() {
     );
     let (_, err) = check_config("[flow]\nmax_flows = 1000\n");
     assert!(
-        err.contains("unknown section or key `flow` at the top level; did you mean `[flows]`?"),
+        err.contains("line 1, column 2: unknown section [flow]; did you mean `[flows]`?"),
+        "{err}"
+    );
+    let (_, err) = check_config("[detect.polcy]\n");
+    assert!(
+        err.contains("unknown section [detect.polcy]; did you mean `[detect.policy]`?"),
+        "{err}"
+    );
+    let (_, err) = check_config("workers = 2\n");
+    assert!(
+        err.contains("unknown section or key `workers` at the top level; valid keys: `pipeline`"),
+        "{err}"
+    );
+    let (_, err) = check_config("[detect.rules.internet_egres]\nenabled = false\n");
+    assert!(
+        err.contains("detect.rules.internet_egres: unknown rule id")
+            && err.contains("; did you mean [detect.rules.internet_egress]?"),
         "{err}"
     );
 }

@@ -55,6 +55,8 @@ pub struct DetectConfig {
     pub baseline: crate::baseline::BaselineConfig,
     /// `[detect.inventory]`: the passive asset inventory.
     pub inventory: crate::inventory::InventoryConfig,
+    /// `[detect.control]`: who may write to, program, stop or restart a controller.
+    pub control: crate::control::ControlConfig,
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize)]

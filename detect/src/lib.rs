@@ -7,6 +7,7 @@
 pub mod alert;
 pub mod baseline;
 pub mod config;
+pub mod control;
 pub mod detector;
 pub mod inventory;
 pub mod lru;

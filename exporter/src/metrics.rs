@@ -32,6 +32,9 @@ pub const MAX_EVENT_SERIES: usize = 64;
 pub const MAX_MODBUS_FUNCTION_SERIES: usize = 64;
 /// Series cap for Modbus exceptions by (function, code).
 pub const MAX_MODBUS_EXCEPTION_SERIES: usize = 64;
+/// Series cap for control actions by (protocol, action, authorized): the 7 control
+/// protocols x 11 action classes x 2.
+pub const MAX_CONTROL_ACTION_SERIES: usize = 154;
 /// Series cap for capture sources (configured interfaces).
 pub const MAX_SOURCE_SERIES: usize = 16;
 /// Series cap for queues (worker queues plus detector and sink).
@@ -98,6 +101,8 @@ docs! {
         "Packets read from a capture source.";
     VERDICT: "mizuban_closed_network_verdict", Gauge, ["verdict"],
         "Closed-network verdict so far: 1 for the current one (closed, not_closed, undetermined), 0 for the others.";
+    CONTROL_ACTIONS: "mizuban_control_actions_total", Counter, ["protocol", "action", "authorized"],
+        "Control actions (writes, operates, program transfers, mode changes, restarts...) by protocol, action class and whether the control policy allowed the client.";
     DROPS: "mizuban_drops_total", Counter, ["reason"],
         "Packets, bytes or units dropped or left unparsed, by reason.";
     EVENTS: "mizuban_events_total", Counter, ["protocol"],
@@ -310,6 +315,7 @@ pub struct Metrics {
     capture_bytes: CounterFamily<String>,
     capture_packets: CounterFamily<String>,
     closed_network_verdict: Vec<(Verdict, IntGauge)>,
+    control_actions: CounterFamily<(AppProtocol, mizuban_protocols::facts::Action, bool)>,
     drops: Vec<(DropReason, IntCounter)>,
     events: CounterFamily<AppProtocol>,
     findings_active: GaugeFamily<&'static str>,
@@ -370,6 +376,7 @@ impl Metrics {
             build_info,
             capture_bytes: CounterFamily::new(reg, &CAPTURE_BYTES, MAX_SOURCE_SERIES)?,
             closed_network_verdict,
+            control_actions: CounterFamily::new(reg, &CONTROL_ACTIONS, MAX_CONTROL_ACTION_SERIES)?,
             capture_packets: CounterFamily::new(reg, &CAPTURE_PACKETS, MAX_SOURCE_SERIES)?,
             drops,
             events: CounterFamily::new(reg, &EVENTS, MAX_EVENT_SERIES)?,
@@ -413,6 +420,18 @@ impl Metrics {
         }
     }
 
+    /// Creates the unauthorized series (`authorized="false"`) of every control
+    /// protocol and action at zero, so the first unauthorized action is a rise
+    /// `increase()` sees.
+    pub fn declare_control_actions(&mut self, protocols: &[AppProtocol]) {
+        for p in protocols {
+            for a in mizuban_protocols::facts::Action::ALL {
+                self.control_actions
+                    .declare(&(*p, a, false), &[p.as_str(), a.as_str(), "false"]);
+            }
+        }
+    }
+
     fn baseline_mode_set(&self, mode: BaselineMode) {
         for (m, g) in &self.baseline_mode {
             g.set(i64::from(*m == mode));
@@ -440,6 +459,10 @@ impl Metrics {
         self.capture_packets.update(
             s.sources.iter().map(|src| (src.name.clone(), src.packets)),
             |name| vec![name.clone()],
+        );
+        self.control_actions.update(
+            s.control_actions.iter().map(|(k, v)| (*k, *v)),
+            |(p, a, ok)| vec![p.as_str().to_owned(), a.as_str().to_owned(), ok.to_string()],
         );
         for (reason, c) in &self.drops {
             raise_to(c, s.drops.get(*reason));

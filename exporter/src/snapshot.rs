@@ -199,6 +199,8 @@ pub struct MetricsSnapshot {
     /// Hosts in the asset inventory.
     pub assets_known: u64,
     pub baseline_mode: BaselineMode,
+    /// Control actions by (protocol, action, authorized) (detect's control policy).
+    pub control_actions: BTreeMap<(AppProtocol, mizuban_protocols::facts::Action, bool), u64>,
     /// The closed-network verdict so far (`None` before the first assessment).
     pub verdict: Option<mizuban_detect::verdict::Verdict>,
     /// Learning progress, 0.0 to 1.0 (elapsed packet time over the learning period).
@@ -246,6 +248,14 @@ impl MetricsSnapshot {
             s.alerts.insert(("new_host", *sev), i as u64 + 1);
         }
         s.drops.add(mizuban_capture::DropReason::Kernel, 7);
+        s.control_actions.insert(
+            (
+                AppProtocol::Modbus,
+                mizuban_protocols::facts::Action::Write,
+                true,
+            ),
+            5,
+        );
         s.events.insert(AppProtocol::Modbus, 100);
         s.events.insert(AppProtocol::Dns, 10);
         s.findings_active.insert("internet_egress", 1);

@@ -408,6 +408,13 @@ fn label_values_come_from_closed_sets() {
                             .is_some_and(|n| n.parse::<u16>().is_ok())
                 }
                 "le" => true,
+                "action" => {
+                    mizuban_protocols::facts::Action::ALL
+                        .iter()
+                        .any(|a| a.as_str() == v)
+                        || v == "other"
+                }
+                "authorized" => ["true", "false", "other"].contains(&v.as_str()),
                 "version" => v == env!("CARGO_PKG_VERSION"),
                 // Rule ids are detect's &'static str constants; sources come from config.
                 "rule" | "source" | "protocol" => !v.is_empty() && v.len() < 64,

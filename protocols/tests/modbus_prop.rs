@@ -277,6 +277,11 @@ impl Req {
                 (None, Some(*addr), Some(1), None, w(vec![u16::from(*on)], 1))
             }
             Req::WriteReg { addr, val } => (None, Some(*addr), Some(1), None, w(vec![*val], 1)),
+            // Function 90 (Schneider UMAS): a session byte, then the UMAS code, which the
+            // transaction reports as its sub-function.
+            Req::Other { fc: 90, data } if data.len() >= 2 => {
+                (Some(u16::from(data[1])), None, None, None, None)
+            }
             Req::NoData { .. } | Req::ReadFile { .. } | Req::Other { .. } => {
                 (None, None, None, None, None)
             }

@@ -171,7 +171,7 @@ pub fn run(
     }
     sinks.flush();
     let (verdict, verdict_text) = verdict_of(&detector);
-    let summary = Summary::build(
+    let mut summary = Summary::build(
         &source_stats,
         &engine_stats,
         &events_by_type,
@@ -180,6 +180,7 @@ pub fn run(
         verdict_text,
         sinks.write_errors,
     );
+    summary.control_actions = control_pairs(&tracker);
     Ok(RunResult {
         summary,
         source: source_stats,
@@ -190,6 +191,19 @@ pub fn run(
         detector,
         tracker,
     })
+}
+
+/// `client -> server: actions` for every controller a client changed (inventory).
+fn control_pairs(tracker: &SharedTracker) -> Vec<String> {
+    let t = mizuban_detect::baseline::tracker::lock(tracker);
+    let mut out = Vec::new();
+    for (server, a) in t.inventory.assets() {
+        for (client, actions) in &a.control_clients {
+            let acts: Vec<&str> = actions.iter().map(String::as_str).collect();
+            out.push(format!("{client} -> {server}: {}", acts.join(",")));
+        }
+    }
+    out
 }
 
 /// The closed-network verdict as JSON and as text.

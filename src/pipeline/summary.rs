@@ -45,6 +45,9 @@ pub struct Summary {
     pub alerts_suppressed: u64,
     pub capture_loss: CaptureLoss,
     pub modbus: ModbusSummary,
+    /// Who changed which controller: `client -> server: action,...` (inventory).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub control_actions: Vec<String>,
     pub verdict: serde_json::Value,
     #[serde(skip)]
     pub verdict_text: String,
@@ -78,6 +81,7 @@ impl Summary {
             engine.missed_bytes as f64 / engine.acked_bytes as f64
         };
         Summary {
+            control_actions: Vec::new(),
             version: env!("CARGO_PKG_VERSION"),
             inputs: source.inputs.clone(),
             first_packet: source.first_ts,
@@ -199,6 +203,21 @@ impl Summary {
                 "  modbus: {} transactions, {} unanswered",
                 self.modbus.transactions, self.modbus.unanswered
             );
+        }
+        if !self.control_actions.is_empty() {
+            // One line: the first few pairs, then how many more (`mizuban assets` has all).
+            const SHOWN: usize = 4;
+            let mut line = self
+                .control_actions
+                .iter()
+                .take(SHOWN)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("; ");
+            if self.control_actions.len() > SHOWN {
+                line.push_str(&format!("; +{} more", self.control_actions.len() - SHOWN));
+            }
+            let _ = writeln!(s, "  control actions: {line}");
         }
         if !self.verdict_text.is_empty() {
             let _ = writeln!(s, "{}", self.verdict_text.trim_end());

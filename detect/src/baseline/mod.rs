@@ -91,6 +91,10 @@ pub struct BaselineState {
     pub pending: BTreeMap<String, Pending>,
     /// Items dropped because a set was full, by set.
     pub full: FullCounters,
+    /// Control actions learned, as `client|server|protocol|action` (at most
+    /// [`crate::control::MAX_LEARNED`]); see [`crate::control`].
+    #[serde(skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub control: std::collections::BTreeSet<String>,
 }
 
 /// Why an approval failed.
@@ -175,6 +179,14 @@ impl Baseline {
         if self.state.mode == Mode::Learning {
             self.state.mode = Mode::Enforcing;
             self.state.learn_until_ns = Some(at.as_nanos());
+        }
+    }
+
+    /// The learned control actions, as the control policy reads them.
+    pub fn control_learning(&mut self) -> crate::control::Learning<'_> {
+        match self.state.mode {
+            Mode::Learning => crate::control::Learning::Learning(&mut self.state.control),
+            Mode::Enforcing => crate::control::Learning::Enforcing(&self.state.control),
         }
     }
 
@@ -393,7 +405,7 @@ impl Baseline {
                     None => {
                         let mut r = raised(
                             rules::NEW_MODBUS_CLIENT,
-                            key,
+                            key.clone(),
                             Some(client),
                             Some(server),
                             format!(
@@ -404,6 +416,23 @@ impl Baseline {
                         r.unit_id = Some(*unit_id);
                         r.wrote = *write;
                         found.push(r);
+                        // A newcomer that reads first and then writes: the client
+                        // finding's key is already taken by the read, so the write
+                        // would only raise its count. It gets its own writer finding.
+                        if *write {
+                            let mut w = raised(
+                                rules::NEW_MODBUS_WRITER,
+                                key,
+                                Some(client),
+                                Some(server),
+                                format!(
+                                    "{client} wrote to {server} (function {function}, unit {unit_id}); it is not in the baseline"
+                                ),
+                            );
+                            w.function = Some(*function);
+                            w.wrote = true;
+                            found.push(w);
+                        }
                     }
                     Some(prof) => {
                         // The writer finding names the write function: a separate

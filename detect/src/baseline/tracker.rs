@@ -20,6 +20,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 pub struct AssetTracker {
     pub baseline: Option<Baseline>,
     pub inventory: Inventory,
+    /// Control actions: authorization, counters, refusal windows (issue 20).
+    pub control: crate::control::ControlMonitor,
     /// Modbus transactions already folded in without a finding (see `repeat_key`).
     seen_modbus: ahash::AHashSet<ModbusKey>,
 }
@@ -62,6 +64,7 @@ impl AssetTracker {
         AssetTracker {
             baseline: baseline.map(Baseline::new),
             inventory: Inventory::new(inventory),
+            control: crate::control::ControlMonitor::default(),
             seen_modbus: ahash::AHashSet::default(),
         }
     }
@@ -78,6 +81,7 @@ impl AssetTracker {
                 None => Baseline::new(cfg),
             }),
             inventory: Inventory::from_state(inventory, state.inventory.unwrap_or_default()),
+            control: crate::control::ControlMonitor::default(),
             seen_modbus: ahash::AHashSet::default(),
         }
     }
@@ -109,6 +113,24 @@ impl AssetTracker {
         }
     }
 
+    /// [`Self::on_event`] plus the control-action policy (`[detect.control]`): who
+    /// was allowed, counted per (protocol, action, authorized), and recorded per server
+    /// in the inventory.
+    pub fn on_event_with_policy(&mut self, ev: &Event, policy: &Policy, out: &mut Vec<Finding>) {
+        use crate::control::Learning;
+        self.on_event(ev, &|ip| policy.is_internal(ip), out);
+        let learning = match self.baseline.as_mut() {
+            None => Learning::Off,
+            Some(b) => b.control_learning(),
+        };
+        if let Some(_authorized) = self.control.on_event(ev, &policy.control, learning, out)
+            && let mizuban_protocols::EventKind::ControlAction(ca) = &ev.kind
+        {
+            self.inventory
+                .record_control(ev.flow.server.ip(), ev.flow.client.ip(), ca.action);
+        }
+    }
+
     /// Atomic checkpoint of both halves (see [`persist`]).
     pub fn save(&self, path: &Path) -> Result<(), PersistError> {
         let s = StateRef {
@@ -121,6 +143,10 @@ impl AssetTracker {
     /// Items dropped by full sets, as `DropReason::InventoryFull`.
     pub fn drops(&self) -> DropCounters {
         let mut d = self.inventory.drops();
+        d.add(
+            mizuban_capture::DropReason::InventoryFull,
+            self.control.dropped,
+        );
         if let Some(b) = &self.baseline {
             d.merge(&b.drops());
         }
@@ -138,7 +164,7 @@ impl AssetTracker {
 
 impl FindingSource for AssetTracker {
     fn on_event(&mut self, ev: &Event, policy: &Policy, out: &mut Vec<Finding>) {
-        AssetTracker::on_event(self, ev, &|ip| policy.is_internal(ip), out);
+        self.on_event_with_policy(ev, policy, out);
     }
 
     fn asset_name(&self, ip: IpAddr) -> Option<String> {
@@ -157,7 +183,7 @@ pub fn lock(t: &SharedTracker) -> MutexGuard<'_, AssetTracker> {
 
 impl FindingSource for SharedTracker {
     fn on_event(&mut self, ev: &Event, policy: &Policy, out: &mut Vec<Finding>) {
-        lock(self).on_event(ev, &|ip| policy.is_internal(ip), out);
+        lock(self).on_event_with_policy(ev, policy, out);
     }
 
     fn asset_name(&self, ip: IpAddr) -> Option<String> {

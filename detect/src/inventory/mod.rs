@@ -214,6 +214,10 @@ pub struct Asset {
     /// The option-55 list, e.g. "1,3,6,15".
     pub dhcp_fingerprint: Option<String>,
     pub os_hints: BTreeMap<OsSource, OsHint>,
+    /// Control actions performed on this host as a server: client -> action classes
+    /// (at most [`MAX_CONTROL_CLIENTS`] clients).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub control_clients: BTreeMap<IpAddr, BTreeSet<String>>,
     /// mDNS service types advertised (`_http._tcp.local`), at most 16.
     pub mdns_services: BTreeSet<String>,
     /// SSDP/UPnP `SERVER` and device type (from `NT`/`USN`), as announced.
@@ -230,6 +234,10 @@ pub struct UpnpInfo {
     pub device_type: Option<String>,
     pub usn: Option<String>,
 }
+
+/// Clients kept per server in [`Asset::control_clients`]; more are counted in
+/// [`InventoryStats::control_full`].
+pub const MAX_CONTROL_CLIENTS: usize = 64;
 
 impl Asset {
     /// The name shown for this host: by source precedence ([`NameSource`]), then the
@@ -273,6 +281,8 @@ pub struct InventoryStats {
     pub services_full: u64,
     pub dhcp_full: u64,
     pub pending_names_full: u64,
+    #[serde(default)]
+    pub control_full: u64,
 }
 
 impl InventoryStats {
@@ -285,6 +295,7 @@ impl InventoryStats {
             self.services_full,
             self.dhcp_full,
             self.pending_names_full,
+            self.control_full,
         ]
         .iter()
         .fold(0u64, |a, b| a.saturating_add(*b))
@@ -513,6 +524,28 @@ impl Inventory {
             st.assets.insert(ip, a);
         }
         st.assets.get_mut(&ip)
+    }
+
+    /// `client` performed `action` on `server` (a known asset; others are ignored).
+    pub fn record_control(
+        &mut self,
+        server: IpAddr,
+        client: IpAddr,
+        action: mizuban_protocols::facts::Action,
+    ) {
+        let Some(a) = self.state.assets.get_mut(&server) else {
+            return;
+        };
+        if !a.control_clients.contains_key(&client)
+            && a.control_clients.len() >= MAX_CONTROL_CLIENTS
+        {
+            self.state.stats.control_full = self.state.stats.control_full.saturating_add(1);
+            return;
+        }
+        a.control_clients
+            .entry(client)
+            .or_default()
+            .insert(action.as_str().to_owned());
     }
 
     fn existing(&mut self, ip: IpAddr, inside: &dyn Fn(IpAddr) -> bool) -> Option<&mut Asset> {

@@ -73,6 +73,15 @@ pub struct AssetView {
     pub upnp: Option<super::UpnpInfo>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub smb_signing_required: Option<bool>,
+    /// Who changed this controller: one entry per client with its action classes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub control_clients: Vec<ControlClientView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ControlClientView {
+    pub client: IpAddr,
+    pub actions: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -152,6 +161,14 @@ pub fn view(ip: IpAddr, a: &Asset) -> AssetView {
         mdns_services: a.mdns_services.iter().cloned().collect(),
         upnp: a.upnp.clone(),
         smb_signing_required: a.smb_signing_required,
+        control_clients: a
+            .control_clients
+            .iter()
+            .map(|(c, acts)| ControlClientView {
+                client: *c,
+                actions: acts.iter().cloned().collect(),
+            })
+            .collect(),
     }
 }
 
@@ -227,6 +244,24 @@ pub fn render_table(inv: &InventoryState) -> String {
             os,
         ];
         push_row(&mut out, &row);
+    }
+    // Who wrote to, programmed, stopped or restarted which controller.
+    let changed: Vec<AssetView> = views(inv)
+        .into_iter()
+        .filter(|v| !v.control_clients.is_empty())
+        .collect();
+    if !changed.is_empty() {
+        out.push_str("\nControl actions (controller <- client: action classes)\n");
+        for v in changed {
+            for c in &v.control_clients {
+                out.push_str(&format!(
+                    "{} <- {}: {}\n",
+                    v.ip,
+                    c.client,
+                    c.actions.join(",")
+                ));
+            }
+        }
     }
     out
 }

@@ -41,6 +41,7 @@ pub struct Policy {
     pub failed_login_window: Duration,
     pub alerts: AlertsConfig,
     pub verdict: VerdictConfig,
+    pub control: crate::control::ControlPolicy,
 }
 
 impl Default for Policy {
@@ -59,6 +60,7 @@ impl Default for Policy {
             ),
             alerts: AlertsConfig::default(),
             verdict: VerdictConfig::default(),
+            control: crate::control::ControlPolicy::default(),
         })
     }
 }
@@ -175,6 +177,8 @@ impl Policy {
             ));
         }
 
+        let control = crate::control::ControlPolicy::compile(&cfg.control, &mut errors);
+
         if !errors.is_empty() {
             return Err(ConfigErrors(errors));
         }
@@ -188,6 +192,7 @@ impl Policy {
             failed_login_window: Duration::from_secs(p.failed_login_window_secs),
             alerts: a.clone(),
             verdict: v.clone(),
+            control,
         })
     }
 

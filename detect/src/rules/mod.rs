@@ -90,6 +90,8 @@ pub const OTHER_RULE_IDS: &[&str] = &[
     crate::baseline::rules::NEW_MODBUS_FUNCTION,
     crate::baseline::rules::UNSUPPORTED_OS,
     crate::baseline::rules::SMB_SIGNING_NOT_REQUIRED,
+    crate::control::UNAUTHORIZED,
+    crate::control::FAILED,
 ];
 
 pub fn known_rule_ids() -> Vec<&'static str> {
