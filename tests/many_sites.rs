@@ -8,7 +8,7 @@
 //! running deploy/central/alertmanager.yml. The test waits, bounded, until
 //! Alertmanager's API holds MizubanInternetEgress for plant-a with severity critical
 //! (and none for station-b), and until the central Prometheus answers the recording
-//! rules for both sites. Intervals are 1 s so it runs in seconds.
+//! rules (sensors up, verdict, control actions) for both sites. Intervals are 1 s so it runs in seconds.
 //!
 //! SKIPs when prometheus or prometheus-alertmanager is missing, unless
 //! MIZUBAN_REQUIRE_TOOLS is set.
@@ -142,13 +142,15 @@ fn central_prometheus_and_alertmanager_see_both_sites() {
 
     let deadline = Instant::now() + CHAIN_TIMEOUT;
     let both = vec!["plant-a".to_string(), "station-b".to_string()];
-    let (mut last_am, mut last_up, mut last_verdict) =
-        (String::new(), String::new(), String::new());
+    let (mut last_am, mut last_up, mut last_verdict, mut last_control) =
+        (String::new(), String::new(), String::new(), String::new());
     let mut done = false;
     while Instant::now() < deadline {
         let alerts = am_alerts(am_addr);
         let up = query(central_addr, "site:mizuban_sensors_up:sum");
         let verdict = query(central_addr, "site:mizuban_closed_network_verdict:current");
+        // Declared at zero at startup, so every site answers, with or without actions.
+        let control = query(central_addr, "site:mizuban_control_actions:increase1h");
         let egress_a = alerts.as_ref().is_ok_and(|all| {
             all.iter().any(|a| {
                 let l = &a["labels"];
@@ -167,10 +169,12 @@ fn central_prometheus_and_alertmanager_see_both_sites() {
                     s["metric"]["site"] == "plant-a" && s["metric"]["verdict"] == "not_closed"
                 })
         });
+        let control_ok = control.as_ref().is_ok_and(|r| sites_in(r) == both);
         last_am = format!("{alerts:?}");
         last_up = format!("{up:?}");
         last_verdict = format!("{verdict:?}");
-        if egress_a && up_ok && verdict_ok {
+        last_control = format!("{control:?}");
+        if egress_a && up_ok && verdict_ok && control_ok {
             // station-b's capture has no internet egress: no alert may name it.
             let all = alerts.unwrap();
             assert!(
@@ -186,11 +190,9 @@ fn central_prometheus_and_alertmanager_see_both_sites() {
     assert!(
         done,
         "within {CHAIN_TIMEOUT:?}:\nalertmanager: {last_am}\nsensors up: {last_up}\n\
-         verdict: {last_verdict}\n{}",
+         verdict: {last_verdict}\ncontrol actions: {last_control}\n{}",
         logs(d)
     );
-    // The control-action rule evaluates (empty until a sensor exports the metric).
-    query(central_addr, "site:mizuban_control_actions:increase1h").expect("recording rule");
     // Everything is killed by the Reaped guards as it goes out of scope.
     drop(plant_a);
     drop(station_b);
