@@ -13,6 +13,20 @@ pub(crate) fn capped(bytes: &[u8], cap: usize) -> String {
     String::from_utf8_lossy(cut).into_owned()
 }
 
+/// Decodes at most `cap` UTF-16LE code units of `bytes` (an odd last byte is ignored),
+/// replacing unpaired surrogates with U+FFFD: the text fields of SMB and NTLMSSP.
+pub(crate) fn capped_utf16le(bytes: &[u8], cap: usize) -> String {
+    let units = bytes.chunks_exact(2).take(cap).map(|c| {
+        u16::from_le_bytes([
+            c.first().copied().unwrap_or(0),
+            c.get(1).copied().unwrap_or(0),
+        ])
+    });
+    char::decode_utf16(units)
+        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect()
+}
+
 /// A cursor over a byte slice: every read is checked, none panics.
 #[derive(Clone, Debug)]
 pub(crate) struct Reader<'a> {
@@ -245,6 +259,13 @@ impl ErrorBudget {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn capped_utf16le_cuts_by_units_and_replaces_lone_surrogates() {
+        assert_eq!(capped_utf16le(b"W\0I\0N\0", 2), "WI");
+        assert_eq!(capped_utf16le(b"W\0I\0N", 8), "WI");
+        assert_eq!(capped_utf16le(&[0x00, 0xd8, b'a', 0], 8), "\u{fffd}a");
+    }
 
     #[test]
     fn capped_cuts_and_replaces_invalid_utf8() {

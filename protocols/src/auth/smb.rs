@@ -177,15 +177,7 @@ fn ntlm_user(n: &[u8]) -> Option<Option<String>> {
     }
     let raw = n.get(off..off.checked_add(len)?)?;
     let name = if flags & 1 != 0 {
-        let units = raw.chunks_exact(2).take(MAX_USER_LEN).map(|c| {
-            u16::from_le_bytes([
-                c.first().copied().unwrap_or(0),
-                c.get(1).copied().unwrap_or(0),
-            ])
-        });
-        char::decode_utf16(units)
-            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
-            .collect()
+        crate::common::capped_utf16le(raw, MAX_USER_LEN)
     } else {
         crate::common::capped(raw, MAX_USER_LEN)
     };

@@ -115,15 +115,7 @@ fn field_str(n: &[u8], at: usize, unicode: bool) -> Option<String> {
 
 /// UTF-16LE, capped at [`MAX_NAME_CHARS`] characters, invalid units replaced.
 pub fn utf16(raw: &[u8]) -> String {
-    let units = raw.chunks_exact(2).take(MAX_NAME_CHARS).map(|c| {
-        u16::from_le_bytes([
-            c.first().copied().unwrap_or(0),
-            c.get(1).copied().unwrap_or(0),
-        ])
-    });
-    char::decode_utf16(units)
-        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
-        .collect()
+    crate::common::capped_utf16le(raw, MAX_NAME_CHARS)
 }
 
 /// The Version structure at `at`, if flagged and not overlapped by any payload field.
