@@ -2,7 +2,7 @@
 //! sub-function) changes the process or the device, what it touched, and how it ended.
 //! The mapping table is in detect/README.md ("Control actions").
 
-use super::event::{Transaction, WrittenValues};
+use super::event::{FunctionClass, Transaction, WrittenValues};
 use super::types::{self, fc};
 use super::umas;
 use crate::event::AppProtocol;
@@ -18,13 +18,8 @@ const DIAG_FORCE_LISTEN_ONLY: u16 = 0x04;
 /// state.
 pub fn action(function: u8, subfunction: Option<u16>) -> Option<Action> {
     match function {
-        fc::WRITE_SINGLE_COIL
-        | fc::WRITE_SINGLE_REGISTER
-        | fc::WRITE_MULTIPLE_COILS
-        | fc::WRITE_MULTIPLE_REGISTERS
-        | fc::WRITE_FILE_RECORD
-        | fc::MASK_WRITE_REGISTER
-        | fc::READ_WRITE_MULTIPLE_REGISTERS => Some(Action::Write),
+        // The write functions are the ones the policy class already calls writes.
+        f if types::classify(f) == FunctionClass::Write => Some(Action::Write),
         fc::DIAGNOSTICS => match subfunction {
             Some(DIAG_RESTART_COMMUNICATIONS) => Some(Action::Restart),
             Some(DIAG_FORCE_LISTEN_ONLY) => Some(Action::ModeChange),
