@@ -178,6 +178,12 @@ impl Html<'_> {
 
 /// Renders the report in `lang`.
 pub fn render(r: &Report, lang: Lang) -> String {
+    render_checked(r, lang).0
+}
+
+/// Renders the report and lists the string keys it asked for that the table lacks
+/// (tests fail on any).
+pub fn render_checked(r: &Report, lang: Lang) -> (String, Vec<String>) {
     let tr = Tr::new(lang);
     let mut h = Html {
         out: String::with_capacity(64 * 1024),
@@ -199,7 +205,7 @@ pub fn render(r: &Report, lang: Lang) -> String {
     health(&mut h);
     other(&mut h);
     h.push("</main></body></html>\n");
-    h.out
+    (h.out, tr.missing())
 }
 
 fn period_text(h: &Html) -> String {
@@ -220,6 +226,7 @@ fn head(h: &mut Html, lang: Lang) {
     let _ = write!(
         h.out,
         "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <meta name=\"generator\" content=\"mizuban {}\">\
          <title>{title}</title><style>{CSS}\n\
