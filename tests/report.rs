@@ -7,7 +7,8 @@
 //! text in the PDF as pdftotext reads it.
 //!
 //! `MIZUBAN_UPDATE_DOCS=1 cargo test --test report` rewrites docs/report-sample.png,
-//! the README's screenshot, from the same rendering.
+//! the README's screenshot, from the same rendering; `MIZUBAN_REPORT_KEEP=DIR` keeps
+//! the HTML, PNG and PDF files rendered.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -371,6 +372,12 @@ fn reports_render_in_chromium_to_png_and_pdf() {
                 "the hostile name is shown as text"
             );
         }
+        // MIZUBAN_REPORT_KEEP=DIR keeps what was rendered, to look at.
+        if let Some(keep) = std::env::var_os("MIZUBAN_REPORT_KEEP") {
+            for p in [&html_path, &shot, &pdf] {
+                std::fs::copy(p, Path::new(&keep).join(p.file_name().unwrap())).unwrap();
+            }
+        }
         if name == "sample" && std::env::var_os("MIZUBAN_UPDATE_DOCS").is_some() {
             let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
             std::fs::create_dir_all(&docs).unwrap();
@@ -401,4 +408,108 @@ fn reports_render_in_chromium_to_png_and_pdf() {
         "1000,700",
     );
     assert_rendered(&shot);
+    // A 200-host plant, drawn whole, in a page (scaled to its width).
+    let big = dir.path().join("map-200.html");
+    let tr = mizuban::report::i18n::Tr::new(Lang::En);
+    let page = format!(
+        "<!DOCTYPE html><html><head><meta charset=utf-8></head><body style=\"margin:0\">{}</body></html>",
+        map::svg(&map::build(&big_plant(200)), &tr).replace(
+            "class=netmap",
+            "class=netmap style=\"width:100%;height:auto\""
+        )
+    );
+    std::fs::write(&big, page).unwrap();
+    let big_shot = dir.path().join("map-200.png");
+    chromium(
+        bin,
+        &big,
+        &format!("--screenshot={}", big_shot.display()),
+        "1600,1400",
+    );
+    assert_rendered(&big_shot);
+    if let Some(keep) = std::env::var_os("MIZUBAN_REPORT_KEEP") {
+        for p in [&shot, &big_shot] {
+            std::fs::copy(p, Path::new(&keep).join(p.file_name().unwrap())).unwrap();
+        }
+    }
+}
+
+/// A plant of `n` internal hosts in four /24s: in each, two HMIs poll every PLC over
+/// Modbus and every host talks DNS to a server; one workstation reaches the internet.
+fn big_plant(n: usize) -> Report {
+    use mizuban_detect::evidence::{EvidenceState, FrameRef, Link};
+    use std::net::{IpAddr, Ipv4Addr};
+    let host = |i: usize| IpAddr::V4(Ipv4Addr::new(10, 0, (i / 100) as u8, (i % 100 + 1) as u8));
+    let link = |c: IpAddr, s: IpAddr, port: u16, proto: &str, ics: bool, inside: bool| Link {
+        client: c,
+        server: s,
+        transport: "tcp".into(),
+        port,
+        protocol: proto.into(),
+        ics,
+        client_internal: true,
+        server_internal: inside,
+        client_zone: None,
+        server_zone: None,
+        flows: 3,
+        packets: 30,
+        bytes: 3000,
+        first_ns: 0,
+        last_ns: 1,
+        first: FrameRef::default(),
+    };
+    let mut links = Vec::new();
+    for i in 0..n {
+        let subnet = i / 100;
+        let (hmi_a, hmi_b) = (host(subnet * 100), host(subnet * 100 + 1));
+        if i % 100 >= 2 && i % 3 == 0 {
+            links.push(link(hmi_a, host(i), 502, "modbus", true, true));
+            links.push(link(hmi_b, host(i), 502, "modbus", true, true));
+        }
+        if i != 2 {
+            links.push(link(host(i), host(2), 53, "dns", false, true));
+        }
+    }
+    links.push(link(
+        host(5),
+        IpAddr::V4(Ipv4Addr::new(203, 0, 113, 9)),
+        443,
+        "tls",
+        false,
+        false,
+    ));
+    let state = mizuban_detect::persist::DetectState {
+        evidence: Some(EvidenceState {
+            links,
+            ..EvidenceState::default()
+        }),
+        ..Default::default()
+    };
+    Report::build(&state, Origin::State("big".into()))
+}
+
+#[test]
+fn maps_beyond_200_hosts_fold_the_plain_ones_and_say_so() {
+    let small = map::build(&big_plant(200));
+    assert_eq!(small.internal_hosts, 200);
+    assert_eq!(small.folded_hosts, 0);
+    let big = map::build(&big_plant(350));
+    assert_eq!(big.internal_hosts, 350);
+    assert_eq!(big.folded_hosts, 350 - map::MAX_HOSTS);
+    // Industrial hosts are kept: every Modbus client and server is drawn.
+    let drawn: std::collections::BTreeSet<_> = big.nodes.iter().filter_map(|n| n.ip).collect();
+    let r = big_plant(350);
+    for l in r.links.iter().filter(|l| l.ics) {
+        assert!(drawn.contains(&l.client) && drawn.contains(&l.server));
+    }
+    let tr = mizuban::report::i18n::Tr::new(Lang::Ja);
+    let svg = map::svg(&big, &tr);
+    assert!(
+        svg.contains("150 台をグループごとに「ほか N 台」にまとめています"),
+        "the picture says it folded"
+    );
+    assert!(
+        svg.contains("ほか 50 台") || svg.contains("ほか "),
+        "a cluster node is drawn"
+    );
 }

@@ -9,7 +9,7 @@
 
 use super::i18n::{Lang, Tr};
 use super::map;
-use super::model::{Report, Section};
+use super::model::{Report, Section, internal_end};
 use mizuban_capture::Timestamp;
 use mizuban_detect::evidence::{AlertRecord, ControlRecord, FrameRef};
 use mizuban_detect::verdict::Verdict;
@@ -432,14 +432,15 @@ fn summary(h: &mut Html) {
     } else {
         let _ = write!(
             h.out,
-            "<table class=list><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+            "<table class=list><thead><tr><th class=narrow>{}</th><th>{}</th><th>{}</th><th class=narrow>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
             h.t("col.severity"),
             h.t("col.finding"),
             h.t("col.host"),
+            h.t("col.alerts"),
             h.t("col.section"),
             h.t("col.alert_id")
         );
-        for a in first {
+        for (a, n) in first {
             let s = Section::of_alert(a);
             let host = internal_end(a);
             let name = if host == a.src_ip {
@@ -449,10 +450,11 @@ fn summary(h: &mut Html) {
             };
             let _ = write!(
                 h.out,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td><a href=\"#{}\">{}</a></td><td class=id>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=num>{}</td><td><a href=\"#{}\">{}</a></td><td class=id>{}</td></tr>",
                 h.severity(&a.severity),
                 finding_text(h, a),
                 h.host(host, name),
+                fmt_n(n as u64),
                 s.key(),
                 h.t(&format!("section.{}.title", s.key())),
                 esc(&a.id)
@@ -488,15 +490,6 @@ fn severity_counts(h: &Html) -> String {
     }
 }
 
-/// The internal end of an alert: the destination of an inbound one, else the source.
-fn internal_end(a: &AlertRecord) -> Option<IpAddr> {
-    if a.direction.as_deref() == Some("inbound") {
-        a.dst_ip
-    } else {
-        a.src_ip.or(a.dst_ip)
-    }
-}
-
 /// The finding in words of the report's language: the rule's title, then the facts
 /// (ends, port), then the alert's own English message in the English report.
 fn finding_text(h: &Html, a: &AlertRecord) -> String {
@@ -529,13 +522,13 @@ fn evidence_cell(h: &Html, a: &AlertRecord) -> String {
         let _ = write!(s, "<br>{} {}", h.t("label.last_frame"), h.frame(f));
     }
     if !a.evidence.is_empty() {
-        s.push_str("<dl>");
+        s.push_str("<ul class=evl>");
         for (k, v) in &a.evidence {
             let key = format!("evidence.{k}");
             let label = if h.tr.has(&key) { h.t(&key) } else { esc(k) };
-            let _ = write!(s, "<dt>{label}</dt><dd>{}</dd>", esc(v));
+            let _ = write!(s, "<li><span class=k>{label}</span> {}</li>", esc(v));
         }
-        s.push_str("</dl>");
+        s.push_str("</ul>");
     }
     s
 }
@@ -549,7 +542,7 @@ fn alert_table<'a>(h: &mut Html, alerts: impl Iterator<Item = &'a AlertRecord>, 
     }
     let _ = write!(
         h.out,
-        "<table class=list><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        "<table class=\"list alerts\"><thead><tr><th class=narrow>{}</th><th>{}</th><th>{}</th><th>{}</th><th class=narrow>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
         h.t("col.severity"),
         h.t("col.finding"),
         h.t("col.from"),

@@ -22,14 +22,14 @@ pub const MAX_HOSTS: usize = 200;
 /// Internet peers drawn one by one; beyond, one "+N" node.
 pub const MAX_EXTERNAL: usize = 40;
 /// Links of other (non-industrial, internal) protocols drawn; beyond, left out.
-pub const MAX_OTHER_EDGES: usize = 300;
+pub const MAX_OTHER_EDGES: usize = 80;
 
 const NODE_W: f64 = 150.0;
 const NODE_H: f64 = 40.0;
 const GAP: f64 = 16.0;
 const PAD: f64 = 14.0;
 const GROUP_HEAD: f64 = 26.0;
-const ROW_MAX_W: f64 = 1500.0;
+const ROW_MAX_W: f64 = 2100.0;
 
 /// Colours by protocol for industrial links (colour-blind-safe Okabe–Ito order).
 const PALETTE: [&str; 7] = [
@@ -219,7 +219,7 @@ pub fn build(r: &Report) -> Map {
         members.sort();
         let folded = ips.len() - members.len();
         let n = members.len() + usize::from(folded > 0);
-        let cols = ((n as f64 * 1.6).sqrt().ceil() as usize).clamp(1, 8);
+        let cols = ((n as f64 * 1.6).sqrt().ceil() as usize).clamp(1, 12);
         // Rows: each role starts a new row, so clients sit above their servers.
         let mut rows: Vec<Vec<usize>> = Vec::new();
         let mut last_role = None;

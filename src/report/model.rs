@@ -298,10 +298,30 @@ impl Report {
         m
     }
 
-    /// The fix-first list: alerts of high or critical severity (at most `n`), else the
-    /// most severe ones.
-    pub fn fix_first(&self, n: usize) -> Vec<&AlertRecord> {
-        self.alerts.iter().take(n).collect()
+    /// The fix-first list: one entry per (rule, internal host), the most severe first
+    /// and, at equal severity, what proves internet contact; with how many alerts the
+    /// entry stands for. At most `n` entries.
+    pub fn fix_first(&self, n: usize) -> Vec<(&AlertRecord, usize)> {
+        let mut groups: Vec<(&AlertRecord, usize)> = Vec::new();
+        let mut index: BTreeMap<(&str, Option<IpAddr>), usize> = BTreeMap::new();
+        for a in &self.alerts {
+            let key = (a.rule.as_str(), internal_end(a));
+            match index.get(&key).and_then(|&i| groups.get_mut(i)) {
+                Some(g) => g.1 += 1,
+                None => {
+                    index.insert(key, groups.len());
+                    groups.push((a, 1));
+                }
+            }
+        }
+        groups.sort_by(|(a, _), (b, _)| {
+            b.severity_rank()
+                .cmp(&a.severity_rank())
+                .then(b.closed_network_breach.cmp(&a.closed_network_breach))
+                .then(a.first_ns.cmp(&b.first_ns))
+        });
+        groups.truncate(n);
+        groups
     }
 
     /// Control records on protocols that carry no authentication.
@@ -309,6 +329,15 @@ impl Report {
         self.controls
             .iter()
             .filter(|c| UNAUTHENTICATED_PROTOCOLS.contains(&c.protocol.as_str()))
+    }
+}
+
+/// The internal end of an alert: the destination of an inbound one, else the source.
+pub fn internal_end(a: &AlertRecord) -> Option<IpAddr> {
+    if a.direction.as_deref() == Some("inbound") {
+        a.dst_ip
+    } else {
+        a.src_ip.or(a.dst_ip)
     }
 }
 
