@@ -178,7 +178,9 @@ impl Config {
             flows: self.flows.clone(),
             reassembly: self.reassembly.clone(),
             defrag: self.defrag.clone(),
-            modbus: self.modbus.clone(),
+            protocols: mizuban_protocols::ProtocolsConfig {
+                modbus: self.modbus.clone(),
+            },
         }
     }
 
