@@ -243,6 +243,8 @@ pub enum EventKind {
     Smb(crate::auth::smb::SmbInfo),
     /// SSDP search, announcement or response (UPnP discovery).
     Ssdp(crate::ssdp::SsdpMessage),
+    /// RDP client core data (computer name, build), seen with standard RDP security.
+    RdpClient(crate::remote::rdp_mcs::RdpClientInfo),
 }
 
 impl EventKind {
@@ -271,6 +273,7 @@ impl EventKind {
             EventKind::Llmnr(_) => "llmnr",
             EventKind::Smb(_) => "smb",
             EventKind::Ssdp(_) => "ssdp",
+            EventKind::RdpClient(_) => "rdp_client",
         }
     }
 
