@@ -17,6 +17,7 @@ use super::rdp_mcs;
 use crate::common::{ErrorBudget, Framer, be16_at, capped};
 use crate::event::{AppProtocol, EventKind};
 use crate::parser::{Direction, ParseCtx, Probe, StreamParser};
+use crate::registry::{ANY_PORT, Category, On, ProtocolSpec, StreamOnly};
 
 /// User names kept, in bytes (the cookie carries at most 9 chars for old clients).
 pub const MAX_USER_LEN: usize = 64;
@@ -228,6 +229,14 @@ impl StreamParser for Parser {
         self.stage = Stage::Done;
     }
 }
+
+/// Registry entry (see [`crate::registry`]).
+pub const SPEC: ProtocolSpec = ProtocolSpec {
+    category: Category::Remote,
+    tcp: On::ports(&[3389]).probe(probe, ANY_PORT),
+    parser: Some(|_| Box::new(StreamOnly(Parser::new()))),
+    ..ProtocolSpec::new(AppProtocol::Rdp, "rdp")
+};
 
 #[cfg(test)]
 mod tests {
