@@ -329,14 +329,17 @@ fn reports_render_in_chromium_to_png_and_pdf() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
+        // The screen rendering once per capture set (the English one is checked in print).
         let shot = dir.path().join(format!("{name}-{lang}.png"));
-        chromium(
-            bin,
-            &html_path,
-            &format!("--screenshot={}", shot.display()),
-            "1280,1800",
-        );
-        assert_rendered(&shot);
+        if lang == "ja" {
+            chromium(
+                bin,
+                &html_path,
+                &format!("--screenshot={}", shot.display()),
+                "1280,1800",
+            );
+            assert_rendered(&shot);
+        }
         let pdf = dir.path().join(format!("{name}-{lang}.pdf"));
         chromium(
             bin,
@@ -374,7 +377,7 @@ fn reports_render_in_chromium_to_png_and_pdf() {
         }
         // MIZUBAN_REPORT_KEEP=DIR keeps what was rendered, to look at.
         if let Some(keep) = std::env::var_os("MIZUBAN_REPORT_KEEP") {
-            for p in [&html_path, &shot, &pdf] {
+            for p in [&html_path, &shot, &pdf].into_iter().filter(|p| p.exists()) {
                 std::fs::copy(p, Path::new(&keep).join(p.file_name().unwrap())).unwrap();
             }
         }
@@ -446,7 +449,7 @@ fn big_plant(n: usize) -> Report {
         transport: "tcp".into(),
         port,
         protocol: proto.into(),
-        ics,
+        category: if ics { "ics" } else { "naming" }.into(),
         client_internal: true,
         server_internal: inside,
         client_zone: None,
@@ -499,7 +502,7 @@ fn maps_beyond_200_hosts_fold_the_plain_ones_and_say_so() {
     // Industrial hosts are kept: every Modbus client and server is drawn.
     let drawn: std::collections::BTreeSet<_> = big.nodes.iter().filter_map(|n| n.ip).collect();
     let r = big_plant(350);
-    for l in r.links.iter().filter(|l| l.ics) {
+    for l in r.links.iter().filter(|l| l.is_ics()) {
         assert!(drawn.contains(&l.client) && drawn.contains(&l.server));
     }
     let tr = mizuban::report::i18n::Tr::new(Lang::Ja);

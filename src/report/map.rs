@@ -155,7 +155,7 @@ pub fn build(r: &Report) -> Map {
                     h.zone = zone.clone();
                 }
                 h.degree = h.degree.saturating_add(1);
-                if l.ics {
+                if l.is_ics() {
                     if client {
                         h.ics_client = true;
                     } else {
@@ -375,7 +375,7 @@ pub fn build(r: &Report) -> Map {
         }
         let kind = if !(l.client_internal && l.server_internal) {
             EdgeKind::Internet
-        } else if l.ics {
+        } else if l.is_ics() {
             ics_protocols.insert(l.protocol.clone());
             EdgeKind::Ics
         } else {

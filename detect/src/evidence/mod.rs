@@ -176,7 +176,7 @@ impl Evidence {
                     transport: f.transport().to_owned(),
                     port: key.3,
                     protocol: AppProtocol::Unknown.as_str().to_owned(),
-                    ics: false,
+                    category: AppProtocol::Unknown.category().as_str().to_owned(),
                     client_internal: policy.is_internal(key.0),
                     server_internal: policy.is_internal(key.1),
                     client_zone: zone(key.0),

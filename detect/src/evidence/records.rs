@@ -40,8 +40,9 @@ pub struct Link {
     pub port: u16,
     /// The application protocol identified on it ("unknown" if none).
     pub protocol: String,
-    /// An industrial protocol.
-    pub ics: bool,
+    /// The protocol's category in the registry (`ics`, `remote`, `vpn`, `naming`,
+    /// `auth`, `other`): the map and the report read this, never protocol names.
+    pub category: String,
     pub client_internal: bool,
     pub server_internal: bool,
     pub client_zone: Option<String>,
@@ -56,6 +57,11 @@ pub struct Link {
 }
 
 impl Link {
+    /// An industrial (control-system) protocol.
+    pub fn is_ics(&self) -> bool {
+        self.category == "ics"
+    }
+
     pub(super) fn key(&self) -> (IpAddr, IpAddr, u8, u16) {
         let proto = match self.transport.as_str() {
             "tcp" => 6,
@@ -76,7 +82,7 @@ impl Link {
     pub(super) fn set_protocol(&mut self, p: AppProtocol) {
         if p != AppProtocol::Unknown {
             self.protocol = p.as_str().to_owned();
-            self.ics = p.is_ics();
+            self.category = p.category().as_str().to_owned();
         }
     }
 }
