@@ -389,7 +389,7 @@ fn reports_render_in_chromium_to_png_and_pdf() {
                 bin,
                 &html_path,
                 &format!("--screenshot={}", small.display()),
-                "1000,1250",
+                "1000,1400",
             );
             std::fs::copy(&small, docs.join("report-sample.png")).unwrap();
         }

@@ -274,7 +274,7 @@ fn toc(h: &mut Html) {
     let _ = write!(h.out, "<nav class=toc><h2>{}</h2><table>", h.t("toc.title"));
     let _ = write!(
         h.out,
-        "<tr><th>{}</th><th>{}</th><th>{}</th></tr>",
+        "<tr><th>{}</th><th>{}</th><th class=narrow>{}</th></tr>",
         h.t("toc.section"),
         h.t("toc.guideline"),
         h.t("toc.findings")
