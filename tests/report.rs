@@ -379,7 +379,11 @@ fn reports_render_in_chromium_to_png_and_pdf() {
         }
         // MIZUBAN_REPORT_KEEP=DIR keeps what was rendered, to look at.
         if let Some(keep) = std::env::var_os("MIZUBAN_REPORT_KEEP") {
-            for p in [&html_path, &shot, &pdf].into_iter().filter(|p| p.exists()) {
+            for p in files
+                .iter()
+                .chain([&html_path, &shot, &pdf])
+                .filter(|p| p.exists())
+            {
                 std::fs::copy(p, Path::new(&keep).join(p.file_name().unwrap())).unwrap();
             }
         }
