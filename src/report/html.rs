@@ -875,7 +875,7 @@ fn assets(h: &mut Html) {
 fn control_table<'a>(h: &mut Html, rows: impl Iterator<Item = &'a ControlRecord>) {
     let _ = write!(
         h.out,
-        "<table class=list><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        "<table class=list><thead><tr><th>{}</th><th>{}</th><th>{}</th><th class=narrow>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
         h.t("col.client"),
         h.t("col.server"),
         h.t("col.action"),
@@ -918,7 +918,7 @@ fn control_table<'a>(h: &mut Html, rows: impl Iterator<Item = &'a ControlRecord>
         };
         let _ = write!(
             h.out,
-            "<tr{}><td>{}</td><td>{}</td><td>{} <span class=src>{}</span></td><td>{auth}</td><td class=num>{}<br><span class=src>{outcome}</span></td><td>{}</td><td class=when>{}<br>{}</td><td class=ev>{} {}{last}</td></tr>",
+            "<tr{}><td>{}</td><td>{}</td><td>{} <span class=src>{}</span></td><td class=yn>{auth}</td><td class=num>{}<br><span class=\"src wrap\">{outcome}</span></td><td>{}</td><td class=when>{}<br>{}</td><td class=ev>{} {}{last}</td></tr>",
             if c.authorized { "" } else { " class=row-high" },
             h.host(Some(c.client), None),
             h.host(Some(c.server), None),
