@@ -2,7 +2,12 @@
 //! registry's category, control actions per (client, server, action, authorized) with
 //! their frames, alerts merged by id across runs, the caps counted, and the whole
 //! surviving a save and load of the state file.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 
 #[path = "baseline_support.rs"]
 mod support;
