@@ -52,8 +52,11 @@ pub fn run(
     mut sinks: Sinks,
     shared: SharedEngineStats,
     (shared_det, reload): (SharedDetectorStats, Arc<Mutex<Option<DetectConfig>>>),
-    live: bool,
+    // Live capture: the tracker whose evidence gets periodic snapshots for the report.
+    live_tracker: Option<mizuban_detect::baseline::SharedTracker>,
 ) -> DetectorOutput {
+    let live = live_tracker.is_some();
+    let mut last_snapshot = Instant::now();
     let mut last_flush = Instant::now();
     let mut by_protocol: BTreeMap<AppProtocol, u64> = BTreeMap::new();
     let mut last_publish = Instant::now();
@@ -80,10 +83,22 @@ pub fn run(
                     // log file rotated on an idle link reopen now (crate::logfile).
                     sinks.flush();
                 }
+                if let Some(t) = &live_tracker
+                    && last_snapshot.elapsed() >= super::evidence::SNAPSHOT_INTERVAL
+                {
+                    last_snapshot = Instant::now();
+                    snapshot_evidence(t, &shared, &detector);
+                }
                 continue;
             }
             Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
         };
+        if let Some(t) = &live_tracker
+            && last_snapshot.elapsed() >= super::evidence::SNAPSHOT_INTERVAL
+        {
+            last_snapshot = Instant::now();
+            snapshot_evidence(t, &shared, &detector);
+        }
         if live && last_flush.elapsed() >= LIVE_FLUSH_INTERVAL {
             last_flush = Instant::now();
             flush_updates(&mut detector, &mut sinks, &mut alerts);
@@ -192,6 +207,21 @@ fn publish(
             *d.findings_active.entry(a.rule).or_insert(0) += 1;
         }
     }
+}
+
+/// The report's evidence from the latest worker counters (live capture).
+fn snapshot_evidence(
+    tracker: &mizuban_detect::baseline::SharedTracker,
+    shared: &SharedEngineStats,
+    detector: &Detector,
+) {
+    let mut total = EngineStats::default();
+    if let Ok(all) = shared.lock() {
+        for e in all.iter() {
+            total.merge(e);
+        }
+    }
+    super::evidence::snapshot(tracker, detector, &total);
 }
 
 /// Applies a policy reloaded on SIGHUP, keeping all learned state.

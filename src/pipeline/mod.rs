@@ -6,6 +6,7 @@
 
 pub mod batch;
 pub mod detector;
+pub mod evidence;
 pub mod files;
 pub mod merge;
 pub mod progress;
