@@ -113,6 +113,7 @@ pub struct Config {
     pub exporter: ExporterConfig,
     pub state: StateConfig,
     pub output: OutputConfig,
+    pub limits: mizuban_capture::budget::LimitsConfig,
 }
 
 /// `[output]`: where alerts go besides the JSON-lines files.
@@ -170,6 +171,7 @@ impl Config {
             return Err("flows.max_flows: must be at least 1".into());
         }
         self.output.syslog.validate()?;
+        self.limits.validate()?;
         crate::config::validate_detect(&self.detect)
     }
 
@@ -179,6 +181,7 @@ impl Config {
             reassembly: self.reassembly.clone(),
             defrag: self.defrag.clone(),
             modbus: self.modbus.clone(),
+            budget: self.limits.budget(),
         }
     }
 
@@ -261,6 +264,17 @@ mod tests {
     fn durations_parse_in_sections() {
         let c = Config::parse("[flows]\nudp_idle_timeout = \"5m\"\n", "t").unwrap();
         assert_eq!(c.flows.udp_idle_timeout, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn memory_budget_parses_and_is_checked() {
+        let c = Config::parse("[limits]\nmemory = \"64MB\"\n", "t").unwrap();
+        assert_eq!(c.limits.memory, 64 << 20);
+        assert_eq!(c.engine().budget.total, 64 << 20);
+        let err = Config::parse("[limits]\nmemory = \"1MB\"\n", "t").unwrap_err();
+        assert!(err.to_string().contains("limits.memory"), "{err}");
+        let err = Config::parse("[limits]\nmemory = \"lots\"\n", "t").unwrap_err();
+        assert!(err.to_string().contains("invalid size"), "{err}");
     }
 
     #[test]
