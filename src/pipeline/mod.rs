@@ -7,6 +7,7 @@
 pub mod batch;
 pub mod detector;
 pub mod files;
+pub mod health;
 pub mod merge;
 pub mod progress;
 pub mod run;
