@@ -16,6 +16,7 @@ pub mod oui;
 pub mod persist;
 pub mod policy;
 pub mod rules;
+pub mod scan;
 pub mod store;
 pub mod verdict;
 

@@ -256,4 +256,5 @@ fn refresh_capture_stats(shared: &SharedEngineStats, detector: &mut Detector) {
     }
     drop(all);
     detector.set_capture_stats(total.packets, total.acked_bytes, total.missed_bytes);
+    detector.set_capture_health(super::health::capture_health(&total));
 }

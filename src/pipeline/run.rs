@@ -178,6 +178,7 @@ pub fn run(
         engine_stats.acked_bytes,
         engine_stats.missed_bytes,
     );
+    detector.set_capture_health(super::health::capture_health(&engine_stats));
     let mut tail: Vec<AlertLine> = Vec::new();
     detector.finish(end, &mut tail);
     for line in &tail {
@@ -195,6 +196,11 @@ pub fn run(
         sinks.write_errors,
     );
     summary.control_actions = control_pairs(&tracker);
+    summary.memory = super::health::MemorySummary::new(
+        cfg.limits.budget(),
+        &engine_stats,
+        detector.scan_bytes(),
+    );
     super::evidence::finish(&tracker, &detector, &summary);
     Ok(RunResult {
         summary,

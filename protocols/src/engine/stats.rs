@@ -30,6 +30,8 @@ pub struct EngineStats {
     pub missed_bytes: u64,
     pub events: u64,
     pub modbus: crate::modbus::Stats,
+    /// Evictions, emergency mode, memory and capture health (issue 14).
+    pub health: crate::flow::HealthStats,
 }
 
 impl EngineStats {
@@ -58,5 +60,6 @@ impl EngineStats {
         self.missed_bytes = self.missed_bytes.saturating_add(o.missed_bytes);
         self.events = self.events.saturating_add(o.events);
         self.modbus.merge(&o.modbus);
+        self.health.merge(&o.health);
     }
 }
