@@ -50,6 +50,7 @@ fn the_finding_set_raises_every_kind_of_finding() {
         "control_action_failed",
         "new_host",
         "new_modbus_writer",
+        "ics_discovery",
     ] {
         assert!(rules.contains(want), "no {want} in {rules:?}");
     }
@@ -59,6 +60,7 @@ fn the_finding_set_raises_every_kind_of_finding() {
         Section::Internet,
         Section::Networks,
         Section::Remote,
+        Section::Recon,
         Section::Auth,
         Section::Assets,
         Section::Control,
@@ -103,8 +105,8 @@ fn every_string_exists_in_both_languages_and_every_alert_has_its_evidence() {
         );
         assert!(!page.contains("<script"), "the report must hold no script");
         for id in [
-            "summary", "internet", "networks", "remote", "auth", "assets", "control", "changes",
-            "map", "health",
+            "summary", "internet", "networks", "remote", "recon", "auth", "assets", "control",
+            "changes", "map", "health",
         ] {
             assert!(
                 page.contains(&format!("<section class=sec id=\"{id}\">")),
