@@ -524,3 +524,36 @@ fn maps_beyond_200_hosts_fold_the_plain_ones_and_say_so() {
         "a cluster node is drawn"
     );
 }
+
+#[test]
+fn the_language_follows_the_locale_unless_given() {
+    let dir = tempfile::tempdir().unwrap();
+    for (env, flag, want) in [
+        (("LANG", "ja_JP.UTF-8"), None, "ja"),
+        (("LANG", "C.UTF-8"), None, "en"),
+        (("LC_ALL", "ja_JP.UTF-8"), None, "ja"),
+        (("LANG", "ja_JP.UTF-8"), Some("en"), "en"),
+    ] {
+        let out = dir.path().join("r.html");
+        let mut cmd = mizuban();
+        cmd.env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env(env.0, env.1)
+            .args(["report", "--out"])
+            .arg(&out);
+        if let Some(l) = flag {
+            cmd.args(["--lang", l]);
+        }
+        let run = cmd.arg(sample_pcap()).output().unwrap();
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let page = std::fs::read_to_string(&out).unwrap();
+        assert!(
+            page.contains(&format!("<html lang=\"{want}\">")),
+            "{env:?} {flag:?}: not {want}"
+        );
+    }
+}
