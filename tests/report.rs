@@ -557,3 +557,29 @@ fn the_language_follows_the_locale_unless_given() {
         );
     }
 }
+
+#[test]
+fn a_one_sided_mirror_is_stated_and_makes_the_verdict_undetermined() {
+    use mizuban::synth::{HMI, PLCS, TcpSession, modbus_adu};
+    // Only the HMI's side of ten Modbus sessions: a SPAN port copying one direction.
+    let cap = common::rules_builder::build("one-sided", |w| {
+        for (i, plc) in PLCS.iter().cycle().take(10).enumerate() {
+            let mut s = TcpSession::new(HMI, *plc, 40_000 + i as u16, 502, 5_000 * i as u32);
+            for t in 0..4u16 {
+                s.send(w, true, &modbus_adu(t, 1, &[0x03, 0, 0, 0, 1]))?;
+                w.advance_micros(100_000);
+            }
+        }
+        Ok(())
+    });
+    let cfg = mizuban::config::Config::default();
+    let rep = mizuban::report::replay(&cfg, &[cap.path.clone()], None, 1).unwrap();
+    let r = Report::build(&rep.state, Origin::Replay(vec!["one-sided.pcap".into()]));
+    assert_eq!(r.health.tcp_sessions, Some(10));
+    assert_eq!(r.health.one_sided_flows, Some(10));
+    assert_eq!(r.verdict, mizuban_detect::verdict::Verdict::Undetermined);
+    let (page, missing) = html::render_checked(&r, Lang::Ja);
+    assert!(missing.is_empty());
+    assert!(page.contains("100.00 % (TCPセッション 10 件中 10 件が片方向のみ)"));
+    assert!(page.contains("ミラーポートが片方向しか複製していない可能性があります"));
+}

@@ -549,8 +549,8 @@ pub const STRINGS: &[Row] = &[
     ),
     (
         "fact.one_sided_value",
-        "{share} ({n} of {flows} flows)",
-        "{share} ({flows} フロー中 {n})",
+        "{share} ({n} of {flows} TCP sessions seen in one direction only)",
+        "{share} (TCPセッション {flows} 件中 {n} 件が片方向のみ)",
     ),
     (
         "fact.one_sided_unknown",

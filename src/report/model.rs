@@ -237,6 +237,9 @@ impl Report {
                 health.one_sided_flows =
                     Some(health.one_sided_flows.unwrap_or(0).saturating_add(n));
             }
+            if let Some(n) = r.tcp_sessions {
+                health.tcp_sessions = Some(health.tcp_sessions.unwrap_or(0).saturating_add(n));
+            }
             for (k, v) in &r.drops {
                 let e = health.drops.entry(k.clone()).or_insert(0);
                 *e = e.saturating_add(*v);
