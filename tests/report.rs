@@ -573,7 +573,7 @@ fn a_one_sided_mirror_is_stated_and_makes_the_verdict_undetermined() {
         Ok(())
     });
     let cfg = mizuban::config::Config::default();
-    let rep = mizuban::report::replay(&cfg, &[cap.path.clone()], None, 1).unwrap();
+    let rep = mizuban::report::replay(&cfg, std::slice::from_ref(&cap.path), None, 1).unwrap();
     let r = Report::build(&rep.state, Origin::Replay(vec!["one-sided.pcap".into()]));
     assert_eq!(r.health.tcp_sessions, Some(10));
     assert_eq!(r.health.one_sided_flows, Some(10));
