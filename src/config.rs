@@ -109,6 +109,7 @@ pub struct Config {
     pub reassembly: ReassemblyConfig,
     pub defrag: DefragConfig,
     pub modbus: ModbusConfig,
+    pub dnp3: mizuban_protocols::dnp3::Dnp3Config,
     pub detect: DetectConfig,
     pub exporter: ExporterConfig,
     pub state: StateConfig,
@@ -179,6 +180,7 @@ impl Config {
             reassembly: self.reassembly.clone(),
             defrag: self.defrag.clone(),
             modbus: self.modbus.clone(),
+            dnp3: self.dnp3.clone(),
         }
     }
 

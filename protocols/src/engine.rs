@@ -40,6 +40,7 @@ pub struct EngineConfig {
     pub reassembly: ReassemblyConfig,
     pub defrag: DefragConfig,
     pub modbus: ModbusConfig,
+    pub dnp3: crate::dnp3::Dnp3Config,
 }
 
 /// Counters an engine keeps; the pipeline merges them across workers for the summary
@@ -68,6 +69,7 @@ pub struct EngineStats {
     pub missed_bytes: u64,
     pub events: u64,
     pub modbus: crate::modbus::Stats,
+    pub dnp3: crate::dnp3::Stats,
 }
 
 impl EngineStats {
@@ -96,6 +98,7 @@ impl EngineStats {
         self.missed_bytes = self.missed_bytes.saturating_add(o.missed_bytes);
         self.events = self.events.saturating_add(o.events);
         self.modbus.merge(&o.modbus);
+        self.dnp3.merge(&o.dnp3);
     }
 }
 

@@ -275,6 +275,8 @@ pub enum EventKind {
     ParseError(ParseError),
     Arp(Arp),
     Modbus(crate::modbus::Transaction),
+    /// One DNP3 application fragment (issue 11).
+    Dnp3(crate::dnp3::Fragment),
     Dns(crate::dns::DnsMessage),
     TlsClientHello(crate::tls::ClientHello),
     HttpRequest(crate::http::HttpRequest),
@@ -310,6 +312,7 @@ impl EventKind {
             EventKind::ParseError(_) => "parse_error",
             EventKind::Arp(_) => "arp",
             EventKind::Modbus(_) => "modbus",
+            EventKind::Dnp3(_) => "dnp3",
             EventKind::Dns(_) => "dns",
             EventKind::TlsClientHello(_) => "tls_client_hello",
             EventKind::HttpRequest(_) => "http_request",

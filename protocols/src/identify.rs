@@ -19,7 +19,7 @@
 use crate::engine::EngineConfig;
 use crate::event::{AppProtocol, DetectedBy, EventKind, ProtocolDetected};
 use crate::parser::{DatagramParser, Direction, ParseCtx, Probe, StreamParser};
-use crate::{auth, dhcp, dns, http, ics, modbus, netbios, remote, ssdp, tls, vpn};
+use crate::{auth, dhcp, dnp3, dns, http, ics, modbus, netbios, remote, ssdp, tls, vpn};
 
 /// Payloads (either direction) probed before settling on the port hint or Unknown.
 pub const MAX_PROBE_PAYLOADS: u8 = 4;
@@ -312,6 +312,7 @@ pub enum AppParser {
     #[default]
     None,
     Modbus(Box<modbus::Parser>),
+    Dnp3(Box<dnp3::Parser>),
     Dns(Box<dns::Parser>),
     Netbios(Box<netbios::Parser>),
     Ssdp(Box<ssdp::Parser>),
@@ -350,7 +351,7 @@ macro_rules! dispatch {
 macro_rules! stream_variants {
     ($self:expr, $p:ident => $body:expr) => {
         dispatch!($self, $p => $body,
-            [Modbus, Dns, Tls, Http, OpenVpn, Pptp, Ssh, Rdp, Vnc, Telnet, TeamViewer, AnyDesk,
+            [Modbus, Dnp3, Dns, Tls, Http, OpenVpn, Pptp, Ssh, Rdp, Vnc, Telnet, TeamViewer, AnyDesk,
              Ftp, Smb],
             ())
     };
@@ -359,7 +360,7 @@ macro_rules! stream_variants {
 macro_rules! datagram_variants {
     ($self:expr, $p:ident => $body:expr) => {
         dispatch!($self, $p => $body,
-            [Dns, Netbios, Ssdp, Dhcp, Ike, OpenVpn, Esp, Ah, Gre, L2tp, WireGuard, TeamViewer, AnyDesk],
+            [Dnp3, Dns, Netbios, Ssdp, Dhcp, Ike, OpenVpn, Esp, Ah, Gre, L2tp, WireGuard, TeamViewer, AnyDesk],
             ())
     };
 }
@@ -369,6 +370,7 @@ impl AppParser {
         use AppProtocol as A;
         match app {
             A::Modbus => AppParser::Modbus(Box::new(modbus::Parser::new(&cfg.modbus))),
+            A::Dnp3 => AppParser::Dnp3(Box::new(dnp3::Parser::new(&cfg.dnp3))),
             A::Dns => AppParser::Dns(Box::new(dns::Parser::new())),
             A::Mdns => AppParser::Dns(Box::new(dns::Parser::with_flavor(dns::Flavor::Mdns))),
             A::Llmnr => AppParser::Dns(Box::new(dns::Parser::with_flavor(dns::Flavor::Llmnr))),
@@ -396,14 +398,9 @@ impl AppParser {
             A::AnyDesk => AppParser::AnyDesk(Box::new(remote::anydesk::Parser::new())),
             A::Ftp => AppParser::Ftp(Box::new(auth::ftp::Parser::new())),
             A::Smb => AppParser::Smb(Box::new(auth::smb::Parser::new())),
-            A::Unknown
-            | A::Dnp3
-            | A::Enip
-            | A::S7comm
-            | A::Iec104
-            | A::Bacnet
-            | A::OpcUa
-            | A::Ntp => AppParser::None,
+            A::Unknown | A::Enip | A::S7comm | A::Iec104 | A::Bacnet | A::OpcUa | A::Ntp => {
+                AppParser::None
+            }
         }
     }
 

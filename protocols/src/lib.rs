@@ -8,6 +8,7 @@
 pub mod auth;
 pub(crate) mod common;
 pub mod dhcp;
+pub mod dnp3;
 pub mod dns;
 pub mod engine;
 pub mod event;
