@@ -6,7 +6,7 @@ use super::sinks::Sinks;
 use super::worker::WorkerOut;
 use crossbeam_channel::Receiver;
 use mizuban_detect::{AlertLine, DetectConfig, Detector, DetectorStats, Severity};
-use mizuban_protocols::{AppProtocol, EngineStats, Event, EventKind};
+use mizuban_protocols::{AppProtocol, EngineStats, Event};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -37,22 +37,6 @@ const LIVE_FLUSH_INTERVAL: Duration = Duration::from_secs(60);
 
 /// How often the detector thread publishes its counters.
 const PUBLISH_INTERVAL: Duration = Duration::from_millis(500);
-
-/// The protocol an event belongs to, for the events-by-protocol metric.
-fn event_protocol(kind: &EventKind) -> Option<AppProtocol> {
-    Some(match kind {
-        EventKind::Modbus(_) => AppProtocol::Modbus,
-        EventKind::Dns(_) => AppProtocol::Dns,
-        EventKind::TlsClientHello(_) => AppProtocol::Tls,
-        EventKind::HttpRequest(_) | EventKind::HttpResponse(_) => AppProtocol::Http,
-        EventKind::Dhcp(_) => AppProtocol::Dhcp,
-        EventKind::Vpn(v) => v.protocol,
-        EventKind::RemoteAccess(r) => r.protocol,
-        EventKind::Auth(a) => a.protocol,
-        EventKind::ParseError(p) => p.protocol,
-        _ => return None,
-    })
-}
 
 pub struct DetectorOutput {
     pub detector: Detector,
@@ -181,7 +165,7 @@ fn handle(
     by_protocol: &mut BTreeMap<AppProtocol, u64>,
 ) {
     *by_type.entry(ev.kind.type_name()).or_insert(0) += 1;
-    if let Some(p) = event_protocol(&ev.kind) {
+    if let Some(p) = ev.kind.protocol() {
         *by_protocol.entry(p).or_insert(0) += 1;
     }
     sinks.event(ev);

@@ -20,6 +20,7 @@ pub mod control;
 mod event;
 pub mod link;
 pub mod objects;
+pub mod probe;
 mod state;
 #[cfg(test)]
 mod tests;
@@ -27,9 +28,12 @@ pub mod transport;
 pub mod types;
 
 pub use event::{Fragment, iin_flags};
+pub use probe::probe;
 pub use state::{MAX_PENDING_PER_FLOW, Parser};
 pub use types::Anomaly;
 
+use crate::event::AppProtocol;
+use crate::registry::{ANY_PORT, Both, Category, On, ProtocolSpec};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -37,7 +41,16 @@ use std::time::Duration;
 /// The registered DNP3 port (IEEE 1815-2012 annex C, TCP and UDP).
 pub const DNP3_PORT: u16 = 20000;
 
-/// `[dnp3]` in the config file.
+/// Registry entry (see [`crate::registry`]).
+pub const SPEC: ProtocolSpec = ProtocolSpec {
+    category: Category::Ics,
+    tcp: On::ports(&[DNP3_PORT]).probe(probe, ANY_PORT),
+    udp: On::ports(&[DNP3_PORT]).probe(probe, ANY_PORT),
+    parser: Some(|cfg| Box::new(Both(Parser::new(&cfg.dnp3)))),
+    ..ProtocolSpec::new(AppProtocol::Dnp3, "dnp3")
+};
+
+/// `[protocols.dnp3]` in the config file.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Dnp3Config {

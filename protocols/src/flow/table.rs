@@ -8,7 +8,8 @@
 
 use super::reassembly::HalfStream;
 use crate::event::{AppProtocol, DirectionStats, FlowTuple, TcpState};
-use crate::identify::{AppParser, Ident};
+use crate::identify::Ident;
+use crate::parser::AppParser;
 use crate::parser::Direction;
 use mizuban_capture::{FlowKey, MacAddr, Timestamp};
 use serde::Deserialize;
@@ -117,7 +118,7 @@ impl Flow {
             macs: [None; 2],
             ident: Ident::default(),
             tcp: TcpConn::default(),
-            parser: AppParser::None,
+            parser: AppParser::default(),
         }
     }
 

@@ -13,23 +13,24 @@
 //! The one exception is eviction from a full table, which depends on what else the shard
 //! holds: the cap is per engine (`max_flows / shards`), and evictions are counted.
 
-use crate::event::{
-    AppProtocol, Arp, Event, EventKind, FlowEnd, FlowEndReason, FlowStart, FlowTuple, TcpState,
-};
+mod stats;
+mod tcp;
+
+pub use stats::EngineStats;
+
+use crate::event::{Arp, Event, EventKind, FlowEnd, FlowEndReason, FlowStart, FlowTuple, TcpState};
 use crate::flow::orient;
-use crate::flow::reassembly::{Segment, StreamSink};
 use crate::flow::table::{PROTO_TCP, PROTO_UDP};
 use crate::flow::{Flow, FlowConfig, FlowId, FlowTable, ReassemblyConfig};
-use crate::identify::{self, AppParser, Ident};
-use crate::modbus::ModbusConfig;
+use crate::identify;
 use crate::parser::{Direction, ParseCtx};
+use crate::registry::ProtocolsConfig;
 use mizuban_capture::defrag::{DefragConfig, Defragmenter};
 use mizuban_capture::{
-    ArpInfo, DropCounters, DropReason, FlowKey, IpInfo, Net, PacketInfo, PacketMeta, TcpInfo,
-    Timestamp, Transport,
+    ArpInfo, DropCounters, DropReason, FlowKey, IpInfo, Net, PacketInfo, PacketMeta, Timestamp,
+    Transport,
 };
 use serde::Deserialize;
-use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 
 /// The engine's sections of the config file.
@@ -39,67 +40,7 @@ pub struct EngineConfig {
     pub flows: FlowConfig,
     pub reassembly: ReassemblyConfig,
     pub defrag: DefragConfig,
-    pub modbus: ModbusConfig,
-    pub dnp3: crate::dnp3::Dnp3Config,
-}
-
-/// Counters an engine keeps; the pipeline merges them across workers for the summary
-/// and the exporter.
-#[derive(Clone, Debug, Default)]
-pub struct EngineStats {
-    pub packets: u64,
-    pub bytes: u64,
-    pub flows_created: u64,
-    pub flows_active: u64,
-    pub flows_evicted: u64,
-    pub drops: DropCounters,
-    /// Flows identified, by application protocol.
-    pub protocols: BTreeMap<AppProtocol, u64>,
-    /// Out-of-order bytes held right now (with a per-segment overhead, as charged to the
-    /// caps).
-    pub reassembly_buffered_bytes: u64,
-    pub reassembly_gaps: u64,
-    /// TCP payload bytes seen again after delivery (retransmissions), dropped.
-    pub reassembly_duplicate_bytes: u64,
-    /// Out-of-order bytes overlapping bytes already buffered; the first copy was kept.
-    pub reassembly_overlap_bytes: u64,
-    /// Bytes the peers acknowledged (denominator of the capture-loss estimate).
-    pub acked_bytes: u64,
-    /// Bytes acknowledged that the monitor never saw.
-    pub missed_bytes: u64,
-    pub events: u64,
-    pub modbus: crate::modbus::Stats,
-    pub dnp3: crate::dnp3::Stats,
-}
-
-impl EngineStats {
-    pub fn merge(&mut self, o: &EngineStats) {
-        self.packets = self.packets.saturating_add(o.packets);
-        self.bytes = self.bytes.saturating_add(o.bytes);
-        self.flows_created = self.flows_created.saturating_add(o.flows_created);
-        self.flows_active = self.flows_active.saturating_add(o.flows_active);
-        self.flows_evicted = self.flows_evicted.saturating_add(o.flows_evicted);
-        self.drops.merge(&o.drops);
-        for (p, n) in &o.protocols {
-            let e = self.protocols.entry(*p).or_insert(0);
-            *e = e.saturating_add(*n);
-        }
-        self.reassembly_buffered_bytes = self
-            .reassembly_buffered_bytes
-            .saturating_add(o.reassembly_buffered_bytes);
-        self.reassembly_gaps = self.reassembly_gaps.saturating_add(o.reassembly_gaps);
-        self.reassembly_duplicate_bytes = self
-            .reassembly_duplicate_bytes
-            .saturating_add(o.reassembly_duplicate_bytes);
-        self.reassembly_overlap_bytes = self
-            .reassembly_overlap_bytes
-            .saturating_add(o.reassembly_overlap_bytes);
-        self.acked_bytes = self.acked_bytes.saturating_add(o.acked_bytes);
-        self.missed_bytes = self.missed_bytes.saturating_add(o.missed_bytes);
-        self.events = self.events.saturating_add(o.events);
-        self.modbus.merge(&o.modbus);
-        self.dnp3.merge(&o.dnp3);
-    }
+    pub protocols: ProtocolsConfig,
 }
 
 /// Where a packet or tick sits in the run: the envelope of the events it causes.
@@ -399,7 +340,7 @@ impl Engine {
             Transport::Tcp(t) => {
                 let missing =
                     wire_payload.saturating_sub(u32::try_from(payload.len()).unwrap_or(0));
-                tcp_packet(flow, stats, &mut pkt, &t, payload, missing);
+                tcp::tcp_packet(flow, stats, &mut pkt, &t, payload, missing);
             }
             _ if !payload.is_empty() => {
                 let server_port = pkt.server_port;
@@ -409,7 +350,7 @@ impl Engine {
                         &mut flow.ident,
                         &mut flow.parser,
                         &mut ctx,
-                        cfg,
+                        &cfg.protocols,
                         flow.key.proto,
                         server_port,
                         dir,
@@ -489,7 +430,7 @@ impl Engine {
             &mut flow.ident,
             &mut flow.parser,
             &mut ctx,
-            &self.cfg,
+            &self.cfg.protocols,
             key.proto,
             server_port,
             client_port,
@@ -527,7 +468,7 @@ impl Engine {
                     tcp, ident, parser, ..
                 } = &mut flow;
                 if let Some(half) = tcp.half.get_mut(dir.index()) {
-                    let mut sink = FlowSink {
+                    let mut sink = tcp::FlowSink {
                         pkt: &mut pkt,
                         ident,
                         parser,
@@ -557,7 +498,7 @@ impl Engine {
 }
 
 /// What the event-emitting code of one packet (or tick) for one flow needs.
-struct PacketCtx<'a> {
+pub(super) struct PacketCtx<'a> {
     stamp: Stamp,
     cfg: &'a EngineConfig,
     events: &'a mut Vec<Event>,
@@ -565,115 +506,13 @@ struct PacketCtx<'a> {
     tuple: FlowTuple,
     server_port: u16,
     proto: u8,
-    dir: Direction,
+    pub(super) dir: Direction,
 }
 
 impl PacketCtx<'_> {
-    fn ctx<'c>(&'c mut self, stats: &'c mut EngineStats, frame: u64) -> ParseCtx<'c> {
+    pub(super) fn ctx<'c>(&'c mut self, stats: &'c mut EngineStats, frame: u64) -> ParseCtx<'c> {
         self.stamp
             .ctx(frame, self.tuple, stats, self.events, self.sub)
-    }
-}
-
-/// Reassembled bytes of one direction, on their way to identification and the parser.
-struct FlowSink<'p, 'a> {
-    pkt: &'p mut PacketCtx<'a>,
-    ident: &'p mut Ident,
-    parser: &'p mut AppParser,
-}
-
-impl StreamSink for FlowSink<'_, '_> {
-    #[inline]
-    fn data(&mut self, stats: &mut EngineStats, frame: u64, data: &[u8]) {
-        let dir = self.pkt.dir;
-        let (cfg, proto, server_port) = (self.pkt.cfg, self.pkt.proto, self.pkt.server_port);
-        let mut ctx = self.pkt.ctx(stats, frame);
-        if self.ident.probing() {
-            identify::on_payload(
-                self.ident,
-                self.parser,
-                &mut ctx,
-                cfg,
-                proto,
-                server_port,
-                dir,
-                data,
-            );
-        }
-        self.parser.on_data(&mut ctx, dir, data);
-    }
-
-    fn gap(&mut self, stats: &mut EngineStats, len: u64) {
-        let dir = self.pkt.dir;
-        let frame = self.pkt.stamp.frame;
-        let mut ctx = self.pkt.ctx(stats, frame);
-        self.parser.on_gap(&mut ctx, dir, len);
-    }
-}
-
-/// TCP: connection state, acknowledgements, then the segment's bytes.
-fn tcp_packet(
-    flow: &mut Flow,
-    stats: &mut EngineStats,
-    pkt: &mut PacketCtx<'_>,
-    t: &TcpInfo,
-    payload: &[u8],
-    missing_tail: u32,
-) {
-    let dir = pkt.dir;
-    let flags = t.flags;
-    flow.tcp_state = match (flow.tcp_state, dir) {
-        (_, _) if flags.rst() => TcpState::Reset,
-        (TcpState::SynSent, Direction::ToClient) if flags.syn() && flags.ack() => {
-            TcpState::SynReceived
-        }
-        (TcpState::SynReceived, Direction::ToServer) if flags.ack() && !flags.syn() => {
-            TcpState::Established
-        }
-        (TcpState::SynSent | TcpState::SynReceived, _) if !payload.is_empty() => {
-            TcpState::Established
-        }
-        (s, _) => s,
-    };
-    let rev = dir.reverse();
-    let Flow {
-        tcp, ident, parser, ..
-    } = flow;
-    let cfg = pkt.cfg;
-    if flags.ack() {
-        // The acknowledgement is about the other direction's bytes.
-        pkt.dir = rev;
-        if let Some(half) = tcp.half.get_mut(rev.index()) {
-            let mut sink = FlowSink {
-                pkt: &mut *pkt,
-                ident: &mut *ident,
-                parser: &mut *parser,
-            };
-            half.on_peer_ack(stats, t.ack, &mut sink);
-        }
-        pkt.dir = dir;
-    }
-    if !flags.rst() {
-        let seg = Segment {
-            seq: t.seq,
-            syn: flags.syn(),
-            fin: flags.fin(),
-            data: payload,
-            missing_tail,
-            frame: pkt.stamp.frame,
-        };
-        if let Some(half) = tcp.half.get_mut(dir.index()) {
-            let mut sink = FlowSink {
-                pkt: &mut *pkt,
-                ident: &mut *ident,
-                parser: &mut *parser,
-            };
-            half.on_segment(&cfg.reassembly, stats, &seg, &mut sink);
-        }
-    }
-    let [a, b] = &tcp.half;
-    if flow.tcp_state != TcpState::Reset && a.fin_seen() && b.fin_seen() {
-        flow.tcp_state = TcpState::Closed;
     }
 }
 
