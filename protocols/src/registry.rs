@@ -52,6 +52,7 @@ pub const PORT_ONLY: bool = false;
 pub struct ProtocolsConfig {
     pub modbus: ModbusConfig,
     pub dnp3: crate::dnp3::Dnp3Config,
+    pub iec104: crate::iec104::Iec104Config,
 }
 
 /// What kind of traffic a protocol is, for detection and inventory.

@@ -31,6 +31,7 @@ pub struct EngineStats {
     pub events: u64,
     pub modbus: crate::modbus::Stats,
     pub dnp3: crate::dnp3::Stats,
+    pub iec104: crate::iec104::Stats,
 }
 
 impl EngineStats {
@@ -60,5 +61,6 @@ impl EngineStats {
         self.events = self.events.saturating_add(o.events);
         self.modbus.merge(&o.modbus);
         self.dnp3.merge(&o.dnp3);
+        self.iec104.merge(&o.iec104);
     }
 }
