@@ -52,8 +52,11 @@ pub fn run(
     mut sinks: Sinks,
     shared: SharedEngineStats,
     (shared_det, reload): (SharedDetectorStats, Arc<Mutex<Option<DetectConfig>>>),
-    live: bool,
+    // Live capture: the tracker whose evidence gets periodic snapshots for the report.
+    live_tracker: Option<mizuban_detect::baseline::SharedTracker>,
 ) -> DetectorOutput {
+    let live = live_tracker.is_some();
+    let mut last_snapshot = Instant::now();
     let mut last_flush = Instant::now();
     let mut by_protocol: BTreeMap<AppProtocol, u64> = BTreeMap::new();
     let mut last_publish = Instant::now();
@@ -80,10 +83,22 @@ pub fn run(
                     // log file rotated on an idle link reopen now (crate::logfile).
                     sinks.flush();
                 }
+                if let Some(t) = &live_tracker
+                    && last_snapshot.elapsed() >= super::evidence::SNAPSHOT_INTERVAL
+                {
+                    last_snapshot = Instant::now();
+                    snapshot_evidence(t, &shared, &detector);
+                }
                 continue;
             }
             Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
         };
+        if let Some(t) = &live_tracker
+            && last_snapshot.elapsed() >= super::evidence::SNAPSHOT_INTERVAL
+        {
+            last_snapshot = Instant::now();
+            snapshot_evidence(t, &shared, &detector);
+        }
         if live && last_flush.elapsed() >= LIVE_FLUSH_INTERVAL {
             last_flush = Instant::now();
             flush_updates(&mut detector, &mut sinks, &mut alerts);
@@ -194,6 +209,21 @@ fn publish(
     }
 }
 
+/// The report's evidence from the latest worker counters (live capture).
+fn snapshot_evidence(
+    tracker: &mizuban_detect::baseline::SharedTracker,
+    shared: &SharedEngineStats,
+    detector: &Detector,
+) {
+    let mut total = EngineStats::default();
+    if let Ok(all) = shared.lock() {
+        for e in all.iter() {
+            total.merge(e);
+        }
+    }
+    super::evidence::snapshot(tracker, detector, &total);
+}
+
 /// Applies a policy reloaded on SIGHUP, keeping all learned state.
 fn apply_reload(slot: &Mutex<Option<DetectConfig>>, detector: &mut Detector) {
     let Some(cfg) = slot.lock().ok().and_then(|mut s| s.take()) else {
@@ -226,4 +256,5 @@ fn refresh_capture_stats(shared: &SharedEngineStats, detector: &mut Detector) {
     }
     drop(all);
     detector.set_capture_stats(total.packets, total.acked_bytes, total.missed_bytes);
+    detector.set_capture_health(super::health::capture_health(&total));
 }

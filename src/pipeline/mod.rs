@@ -6,7 +6,9 @@
 
 pub mod batch;
 pub mod detector;
+pub mod evidence;
 pub mod files;
+pub mod health;
 pub mod merge;
 pub mod progress;
 pub mod run;

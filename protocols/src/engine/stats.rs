@@ -32,6 +32,8 @@ pub struct EngineStats {
     pub modbus: crate::modbus::Stats,
     pub dnp3: crate::dnp3::Stats,
     pub iec104: crate::iec104::Stats,
+    /// Evictions, emergency mode, memory and capture health (issue 14).
+    pub health: crate::flow::HealthStats,
 }
 
 impl EngineStats {
@@ -62,5 +64,6 @@ impl EngineStats {
         self.modbus.merge(&o.modbus);
         self.dnp3.merge(&o.dnp3);
         self.iec104.merge(&o.iec104);
+        self.health.merge(&o.health);
     }
 }
