@@ -12,6 +12,9 @@ pub struct Apdu {
     /// U frames: startdt_act, startdt_con, stopdt_act, stopdt_con, testfr_act,
     /// testfr_con.
     pub u_function: Option<&'static str>,
+    /// U frames: the function bits as sent (bits 2-7 of control octet 1), which also
+    /// shows an invalid combination ("invalid" in `u_function`).
+    pub u_code: Option<u8>,
     /// I frames: N(S).
     pub send_seq: Option<u16>,
     /// I and S frames: N(R).

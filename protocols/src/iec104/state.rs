@@ -123,6 +123,7 @@ impl Parser {
         let mut ev = Apdu {
             apci: a.control.letter(),
             u_function: None,
+            u_code: None,
             send_seq: None,
             recv_seq: None,
             type_id: None,
@@ -145,6 +146,7 @@ impl Parser {
             Control::U { function } => {
                 let name = apci::u_name(function);
                 ev.u_function = Some(name);
+                ev.u_code = Some(function);
                 if name == "invalid" || !a.asdu.is_empty() {
                     Self::parse_error(ctx, Anomaly::BadControl);
                 }
