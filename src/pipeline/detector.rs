@@ -1,6 +1,7 @@
 //! The detector thread: merges worker outputs into one deterministic order, writes
 //! events, runs detection and writes alerts.
 
+use super::chunk::ChunkPool;
 use super::merge::OrderedMerge;
 use super::sinks::Sinks;
 use super::worker::WorkerOut;
@@ -62,7 +63,7 @@ pub struct DetectorOutput {
 }
 
 pub fn run(
-    input: Receiver<WorkerOut>,
+    (input, chunks): (Receiver<WorkerOut>, ChunkPool),
     workers: usize,
     mut detector: Detector,
     mut sinks: Sinks,
@@ -107,13 +108,13 @@ pub fn run(
         match msg {
             WorkerOut::Events {
                 worker,
-                events,
+                chunk,
                 watermark,
             } => {
-                merge.push(worker, events, watermark);
-                merge.drain_ready(|ev| {
+                merge.push(worker, chunk, watermark);
+                merge.drain_ready(|ev, line| {
                     handle(
-                        ev,
+                        (ev, line),
                         &mut detector,
                         &mut sinks,
                         &mut alerts,
@@ -121,6 +122,9 @@ pub fn run(
                         &mut by_protocol,
                     )
                 });
+                for c in merge.take_spent() {
+                    chunks.give(c);
+                }
                 if last_publish.elapsed() >= PUBLISH_INTERVAL {
                     last_publish = Instant::now();
                     refresh_capture_stats(&shared, &mut detector);
@@ -149,9 +153,9 @@ pub fn run(
         }
     }
     // Every worker is done: release what is left (their watermarks are at the maximum).
-    merge.drain_ready(|ev| {
+    merge.drain_ready(|ev, line| {
         handle(
-            ev,
+            (ev, line),
             &mut detector,
             &mut sinks,
             &mut alerts,
@@ -173,7 +177,7 @@ pub fn run(
 }
 
 fn handle(
-    ev: &Event,
+    (ev, line): (&Event, &[u8]),
     detector: &mut Detector,
     sinks: &mut Sinks,
     alerts: &mut Vec<AlertLine>,
@@ -184,7 +188,7 @@ fn handle(
     if let Some(p) = event_protocol(&ev.kind) {
         *by_protocol.entry(p).or_insert(0) += 1;
     }
-    sinks.event(ev);
+    sinks.event(ev, line);
     detector.on_event(ev, alerts);
     for line in alerts.drain(..) {
         sinks.alert(&line);
