@@ -3,9 +3,9 @@
 
 use mizuban_capture::defrag::DefragConfig;
 use mizuban_detect::DetectConfig;
-use mizuban_protocols::EngineConfig;
 use mizuban_protocols::flow::{FlowConfig, ReassemblyConfig};
 use mizuban_protocols::modbus::ModbusConfig;
+use mizuban_protocols::{EngineConfig, ProtocolsConfig};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -108,11 +108,18 @@ pub struct Config {
     pub flows: FlowConfig,
     pub reassembly: ReassemblyConfig,
     pub defrag: DefragConfig,
-    pub modbus: ModbusConfig,
+    /// `[protocols.<name>]`: each protocol's own section (see `mizuban_protocols::registry`).
+    pub protocols: ProtocolsConfig,
+    /// The old `[modbus]` section, read into `protocols.modbus` with a deprecation warning.
+    pub modbus: Option<ModbusConfig>,
     pub detect: DetectConfig,
     pub exporter: ExporterConfig,
     pub state: StateConfig,
     pub output: OutputConfig,
+    pub limits: mizuban_capture::budget::LimitsConfig,
+    /// Deprecation warnings found while loading; [`Config::load`] prints them.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 /// `[output]`: where alerts go besides the JSON-lines files.
@@ -140,20 +147,51 @@ impl Config {
             path: path.display().to_string(),
             source,
         })?;
-        Config::parse(&text, &path.display().to_string())
+        let cfg = Config::parse(&text, &path.display().to_string())?;
+        for w in &cfg.warnings {
+            eprintln!("mizuban: {}: {w}", path.display());
+        }
+        Ok(cfg)
     }
 
     /// Parses and validates; `origin` names the source in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
-        let cfg: Config = toml::from_str(text).map_err(|e| ConfigError::Invalid {
+        let mut cfg: Config = toml::from_str(text).map_err(|e| ConfigError::Invalid {
             path: origin.to_string(),
             message: describe_toml_error(&e, text),
         })?;
+        cfg.fold_deprecated(text)
+            .map_err(|message| ConfigError::Invalid {
+                path: origin.to_string(),
+                message,
+            })?;
         cfg.validate().map_err(|message| ConfigError::Invalid {
             path: origin.to_string(),
             message,
         })?;
         Ok(cfg)
+    }
+
+    /// Moves the deprecated `[modbus]` section to `protocols.modbus`; naming both is an
+    /// error, since one of them would be silently ignored.
+    fn fold_deprecated(&mut self, text: &str) -> Result<(), String> {
+        let Some(m) = self.modbus.take() else {
+            return Ok(());
+        };
+        let table: toml::Table = toml::from_str(text).unwrap_or_default();
+        let both = table
+            .get("protocols")
+            .and_then(|p| p.get("modbus"))
+            .is_some();
+        if both {
+            return Err(
+                "[modbus] and [protocols.modbus] both given; keep [protocols.modbus]".into(),
+            );
+        }
+        self.protocols.modbus = m;
+        self.warnings
+            .push("[modbus] is deprecated; rename the section to [protocols.modbus]".into());
+        Ok(())
     }
 
     pub fn validate(&self) -> Result<(), String> {
@@ -170,6 +208,7 @@ impl Config {
             return Err("flows.max_flows: must be at least 1".into());
         }
         self.output.syslog.validate()?;
+        self.limits.validate()?;
         crate::config::validate_detect(&self.detect)
     }
 
@@ -178,7 +217,8 @@ impl Config {
             flows: self.flows.clone(),
             reassembly: self.reassembly.clone(),
             defrag: self.defrag.clone(),
-            modbus: self.modbus.clone(),
+            protocols: self.protocols.clone(),
+            budget: self.limits.budget(),
         }
     }
 
@@ -258,9 +298,35 @@ mod tests {
     }
 
     #[test]
+    fn protocol_sections_and_the_deprecated_modbus_table() {
+        let new = Config::parse("[protocols.modbus]\nmax_pending_per_flow = 7\n", "t").unwrap();
+        assert_eq!(new.engine().protocols.modbus.max_pending_per_flow, 7);
+        assert!(new.warnings.is_empty());
+        let old = Config::parse("[modbus]\nmax_pending_per_flow = 9\n", "t").unwrap();
+        assert_eq!(old.engine().protocols.modbus.max_pending_per_flow, 9);
+        assert_eq!(old.warnings.len(), 1, "{:?}", old.warnings);
+        assert!(old.warnings[0].contains("[protocols.modbus]"));
+        let both =
+            "[modbus]\nmax_pending_per_flow = 9\n[protocols.modbus]\nmax_pending_per_flow = 7\n";
+        assert!(Config::parse(both, "t").is_err());
+        assert!(Config::parse("[protocols.modbuss]\n", "t").is_err());
+    }
+
+    #[test]
     fn durations_parse_in_sections() {
         let c = Config::parse("[flows]\nudp_idle_timeout = \"5m\"\n", "t").unwrap();
         assert_eq!(c.flows.udp_idle_timeout, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn memory_budget_parses_and_is_checked() {
+        let c = Config::parse("[limits]\nmemory = \"64MB\"\n", "t").unwrap();
+        assert_eq!(c.limits.memory, 64 << 20);
+        assert_eq!(c.engine().budget.total, 64 << 20);
+        let err = Config::parse("[limits]\nmemory = \"1MB\"\n", "t").unwrap_err();
+        assert!(err.to_string().contains("limits.memory"), "{err}");
+        let err = Config::parse("[limits]\nmemory = \"lots\"\n", "t").unwrap_err();
+        assert!(err.to_string().contains("invalid size"), "{err}");
     }
 
     #[test]

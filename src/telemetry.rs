@@ -36,6 +36,7 @@ pub fn snapshot(handles: &RunHandles, source_name: &str) -> MetricsSnapshot {
         s.drops.merge(&d);
     }
     handles.syslog.add_to(&mut s.drops);
+    s.syslog_sent = handles.syslog.sent.load(Ordering::Relaxed);
     s.flows_active = engine.flows_active;
     s.flows_evicted = engine.flows_evicted;
     s.reassembly_buffered_bytes = engine.reassembly_buffered_bytes;

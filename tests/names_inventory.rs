@@ -406,3 +406,33 @@ fn nbns_parse_errors_are_counted() {
         1
     );
 }
+
+/// The built RDP capture (clientBuild 7601 and clientName "ENG-WIN7" checked against
+/// tshark by names_tshark.rs): the client gets the name from RDP and an OS hint from its
+/// build; Windows 7's support had ended by the capture's date (2026-01-01), so
+/// `unsupported_os` names rdp.client.build. The TLS client shows nothing of the kind.
+#[test]
+fn rdp_client_build_and_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("rdp.pcap");
+    names_synth::write_rdp(std::fs::File::create(&p).unwrap()).unwrap();
+    let r = replay(&p);
+    let tracker = mizuban_detect::baseline::tracker::lock(&r.tracker);
+    let assets = tracker.inventory.assets();
+    let w7 = &assets[&IpAddr::V4(names_synth::WIN7.ip)];
+    assert_eq!(w7.names.get("ENG-WIN7"), Some(&NameSource::Rdp));
+    let hint = &w7.os_hints[&OsSource::RdpClientBuild];
+    assert_eq!(hint.evidence, "clientBuild 7601");
+    assert_eq!(hint.os, "Windows 7 / Windows Server 2008 R2");
+    let w10 = &assets[&IpAddr::V4(names_synth::WIN10.ip)];
+    assert!(w10.os_hints.is_empty() && w10.names.is_empty(), "{w10:?}");
+    drop(tracker);
+    assert_eq!(
+        unsupported(&r),
+        [(
+            IpAddr::V4(names_synth::WIN7.ip),
+            "Windows 7 / Windows Server 2008 R2".to_string(),
+            "rdp_client_build".to_string()
+        )]
+    );
+}

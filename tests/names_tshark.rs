@@ -670,3 +670,44 @@ fn nbns_is_never_reported_as_dns() {
         }
     }
 }
+
+/// RDP client core data (clientBuild and clientName) equal tshark's, on the one built
+/// capture that carries them: no shared capture uses standard RDP security.
+#[test]
+fn rdp_client_data_matches_tshark() {
+    if !have_tool("tshark") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let built = synth(tmp.path(), "rdp.pcap", names_synth::write_rdp);
+    let fields = &[
+        "rdp.client.build",
+        "rdp.client.name",
+        "rdp.desktop.width",
+        "rdp.desktop.height",
+    ];
+    let rows = tshark(&built, "rdp.client.build", fields);
+    assert_eq!(
+        rows.len(),
+        1,
+        "tshark decodes one client core block: {rows:?}"
+    );
+    let events = run(&built);
+    let infos: Vec<_> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::RdpClient(i) => Some((e.frame, i)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(infos.len(), 1, "the TLS connection shows no client data");
+    let (frame, info) = infos[0];
+    let row = rows
+        .get(&frame)
+        .unwrap_or_else(|| panic!("tshark has no row for frame {frame}"));
+    let one = |f: &str| row[f].first().cloned().unwrap_or_default();
+    assert_eq!(one("rdp.client.build"), info.client_build.to_string());
+    assert_eq!(one("rdp.client.name"), info.client_name);
+    assert_eq!(one("rdp.desktop.width"), info.desktop_width.to_string());
+    assert_eq!(one("rdp.desktop.height"), info.desktop_height.to_string());
+}

@@ -9,12 +9,14 @@ pub mod baseline;
 pub mod config;
 pub mod control;
 pub mod detector;
+pub mod evidence;
 pub mod inventory;
 pub mod lru;
 pub mod oui;
 pub mod persist;
 pub mod policy;
 pub mod rules;
+pub mod scan;
 pub mod store;
 pub mod verdict;
 

@@ -127,6 +127,8 @@ docs! {
         "Out-of-order TCP bytes held for reassembly.";
     REASSEMBLY_GAPS: "mizuban_reassembly_gaps_total", Counter, [],
         "Holes in TCP streams: byte ranges never captured.";
+    SYSLOG_SENT: "mizuban_syslog_sent_total", Counter, [],
+        "Alerts handed to the syslog receiver (UDP datagrams sent, TCP frames written).";
     TCP_ACKED: "mizuban_tcp_acked_bytes_total", Counter, [],
         "TCP bytes acknowledged by receivers (denominator of capture loss).";
     TCP_MISSED: "mizuban_tcp_missed_bytes_total", Counter, [],
@@ -328,6 +330,7 @@ pub struct Metrics {
     queue_depth: GaugeFamily<QueueName>,
     reassembly_buffered_bytes: IntGauge,
     reassembly_gaps: IntCounter,
+    syslog_sent: IntCounter,
     tcp_acked_bytes: IntCounter,
     tcp_missed_bytes: IntCounter,
 }
@@ -404,6 +407,7 @@ impl Metrics {
                 IntGauge::with_opts(opts(&REASSEMBLY_BUFFERED))?,
             )?,
             reassembly_gaps: register(reg, IntCounter::with_opts(opts(&REASSEMBLY_GAPS))?)?,
+            syslog_sent: register(reg, IntCounter::with_opts(opts(&SYSLOG_SENT))?)?,
             tcp_acked_bytes: register(reg, IntCounter::with_opts(opts(&TCP_ACKED))?)?,
             tcp_missed_bytes: register(reg, IntCounter::with_opts(opts(&TCP_MISSED))?)?,
         };
@@ -494,6 +498,7 @@ impl Metrics {
             .update(s.queues.iter().map(|q| (q.queue, q.depth)), |q| q.label());
         set_gauge(&self.reassembly_buffered_bytes, s.reassembly_buffered_bytes);
         raise_to(&self.reassembly_gaps, s.reassembly_gaps);
+        raise_to(&self.syslog_sent, s.syslog_sent);
         raise_to(&self.tcp_acked_bytes, s.tcp_acked_bytes);
         raise_to(&self.tcp_missed_bytes, s.tcp_missed_bytes);
     }

@@ -220,6 +220,8 @@ pub struct MetricsSnapshot {
     /// Holes in TCP streams (a range of bytes never seen).
     pub reassembly_gaps: u64,
     pub sources: Vec<SourceCounters>,
+    /// Alerts the syslog output delivered (its losses are drops).
+    pub syslog_sent: u64,
     /// TCP bytes acknowledged by a receiver, and the part of them never captured: their
     /// ratio is the capture loss (as Zeek's capture-loss script computes it).
     pub tcp_acked_bytes: u64,
@@ -239,6 +241,7 @@ impl MetricsSnapshot {
             flows_evicted: 2,
             reassembly_buffered_bytes: 1500,
             reassembly_gaps: 1,
+            syslog_sent: 4,
             tcp_acked_bytes: 1_000_000,
             tcp_missed_bytes: 100,
             ..MetricsSnapshot::default()

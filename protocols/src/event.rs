@@ -76,7 +76,8 @@ impl Serialize for FlowTuple {
     }
 }
 
-/// Application protocols we identify. A closed set: it labels metrics.
+/// Application protocols we identify. A closed set: it labels metrics. Each variant's
+/// name, category, ports and parser are in its spec (see [`crate::registry`]).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AppProtocol {
@@ -114,61 +115,6 @@ pub enum AppProtocol {
     Mdns,
     Llmnr,
     Ssdp,
-}
-
-impl AppProtocol {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AppProtocol::Unknown => "unknown",
-            AppProtocol::Modbus => "modbus",
-            AppProtocol::Dnp3 => "dnp3",
-            AppProtocol::Enip => "enip",
-            AppProtocol::S7comm => "s7comm",
-            AppProtocol::Iec104 => "iec104",
-            AppProtocol::Bacnet => "bacnet",
-            AppProtocol::OpcUa => "opcua",
-            AppProtocol::Dns => "dns",
-            AppProtocol::Tls => "tls",
-            AppProtocol::Http => "http",
-            AppProtocol::Ssh => "ssh",
-            AppProtocol::Rdp => "rdp",
-            AppProtocol::Vnc => "vnc",
-            AppProtocol::Telnet => "telnet",
-            AppProtocol::Ftp => "ftp",
-            AppProtocol::Smb => "smb",
-            AppProtocol::Dhcp => "dhcp",
-            AppProtocol::Ntp => "ntp",
-            AppProtocol::IkeIpsec => "ike",
-            AppProtocol::Esp => "esp",
-            AppProtocol::Ah => "ah",
-            AppProtocol::L2tp => "l2tp",
-            AppProtocol::Pptp => "pptp",
-            AppProtocol::Gre => "gre",
-            AppProtocol::OpenVpn => "openvpn",
-            AppProtocol::WireGuard => "wireguard",
-            AppProtocol::TeamViewer => "teamviewer",
-            AppProtocol::AnyDesk => "anydesk",
-            AppProtocol::Nbns => "nbns",
-            AppProtocol::NetbiosDgm => "netbios_dgm",
-            AppProtocol::Mdns => "mdns",
-            AppProtocol::Llmnr => "llmnr",
-            AppProtocol::Ssdp => "ssdp",
-        }
-    }
-
-    /// Industrial protocols: what makes a host a control-system asset.
-    pub fn is_ics(self) -> bool {
-        matches!(
-            self,
-            AppProtocol::Modbus
-                | AppProtocol::Dnp3
-                | AppProtocol::Enip
-                | AppProtocol::S7comm
-                | AppProtocol::Iec104
-                | AppProtocol::Bacnet
-                | AppProtocol::OpcUa
-        )
-    }
 }
 
 /// How a flow's protocol was recognised: by the payload probe or only by port.
@@ -305,6 +251,8 @@ pub enum EventKind {
     Smb(crate::auth::smb::SmbInfo),
     /// SSDP search, announcement or response (UPnP discovery).
     Ssdp(crate::ssdp::SsdpMessage),
+    /// RDP client core data (computer name, build), seen with standard RDP security.
+    RdpClient(crate::remote::rdp_mcs::RdpClientInfo),
 }
 
 impl EventKind {
@@ -333,7 +281,25 @@ impl EventKind {
             EventKind::Llmnr(_) => "llmnr",
             EventKind::Smb(_) => "smb",
             EventKind::Ssdp(_) => "ssdp",
+            EventKind::RdpClient(_) => "rdp_client",
         }
+    }
+
+    /// The protocol a protocol event belongs to, for the events-by-protocol metric (flow
+    /// bookkeeping events, and kinds not yet counted there, have none).
+    pub fn protocol(&self) -> Option<AppProtocol> {
+        Some(match self {
+            EventKind::Modbus(_) => AppProtocol::Modbus,
+            EventKind::Dns(_) => AppProtocol::Dns,
+            EventKind::TlsClientHello(_) => AppProtocol::Tls,
+            EventKind::HttpRequest(_) | EventKind::HttpResponse(_) => AppProtocol::Http,
+            EventKind::Dhcp(_) => AppProtocol::Dhcp,
+            EventKind::Vpn(v) => v.protocol,
+            EventKind::RemoteAccess(r) => r.protocol,
+            EventKind::Auth(a) => a.protocol,
+            EventKind::ParseError(p) => p.protocol,
+            _ => return None,
+        })
     }
 }
 

@@ -126,3 +126,143 @@ pub trait DatagramParser {
     fn on_tick(&mut self, _ctx: &mut ParseCtx<'_>) {}
     fn on_close(&mut self, _ctx: &mut ParseCtx<'_>) {}
 }
+
+/// A flow's parser as the engine drives it, whatever its transport: the engine calls the
+/// stream half for TCP flows and the datagram half for the others. Parsers implement
+/// [`StreamParser`] and/or [`DatagramParser`]; the [`StreamOnly`], [`DatagramOnly`] and [`Both`]
+/// wrappers turn them into one of these (see `registry.rs`).
+pub trait FlowParser: std::fmt::Debug + Send {
+    fn on_data(&mut self, ctx: &mut ParseCtx<'_>, dir: Direction, data: &[u8]);
+    fn on_gap(&mut self, ctx: &mut ParseCtx<'_>, dir: Direction, len: u64);
+    fn on_datagram(&mut self, ctx: &mut ParseCtx<'_>, dir: Direction, data: &[u8]);
+    /// `stream` says which half the flow uses (a few parsers implement both).
+    fn on_tick(&mut self, ctx: &mut ParseCtx<'_>, stream: bool);
+    fn on_close(&mut self, ctx: &mut ParseCtx<'_>, stream: bool);
+}
+
+/// A [`StreamParser`] only: datagrams are ignored.
+#[derive(Debug, Default)]
+pub struct StreamOnly<P>(pub P);
+
+/// A [`DatagramParser`] only: stream bytes are ignored.
+#[derive(Debug, Default)]
+pub struct DatagramOnly<P>(pub P);
+
+/// A parser of both TCP streams and datagrams (DNS, OpenVPN, TeamViewer, AnyDesk).
+#[derive(Debug, Default)]
+pub struct Both<P>(pub P);
+
+impl<P: StreamParser + std::fmt::Debug + Send> FlowParser for StreamOnly<P> {
+    #[inline]
+    fn on_data(&mut self, ctx: &mut ParseCtx<'_>, dir: Direction, data: &[u8]) {
+        self.0.on_data(ctx, dir, data);
+    }
+    fn on_gap(&mut self, ctx: &mut ParseCtx<'_>, dir: Direction, len: u64) {
+        self.0.on_gap(ctx, dir, len);
+    }
+    fn on_datagram(&mut self, _: &mut ParseCtx<'_>, _: Direction, _: &[u8]) {}
+    fn on_tick(&mut self, ctx: &mut ParseCtx<'_>, stream: bool) {
+        if stream {
+            self.0.on_tick(ctx);
+        }
+    }
+    fn on_close(&mut self, ctx: &mut ParseCtx<'_>, stream: bool) {
+        if stream {
+            self.0.on_close(ctx);
+        }
+    }
+}
+
+impl<P: DatagramParser + std::fmt::Debug + Send> FlowParser for DatagramOnly<P> {
+    fn on_data(&mut self, _: &mut ParseCtx<'_>, _: Direction, _: &[u8]) {}
+    fn on_gap(&mut self, _: &mut ParseCtx<'_>, _: Direction, _: u64) {}
+    #[inline]
+    fn on_datagram(&mut self, ctx: &mut ParseCtx<'_>, dir: Direction, data: &[u8]) {
+        self.0.on_datagram(ctx, dir, data);
+    }
+    fn on_tick(&mut self, ctx: &mut ParseCtx<'_>, stream: bool) {
+        if !stream {
+            self.0.on_tick(ctx);
+        }
+    }
+    fn on_close(&mut self, ctx: &mut ParseCtx<'_>, stream: bool) {
+        if !stream {
+            self.0.on_close(ctx);
+        }
+    }
+}
+
+impl<P: StreamParser + DatagramParser + std::fmt::Debug + Send> FlowParser for Both<P> {
+    #[inline]
+    fn on_data(&mut self, ctx: &mut ParseCtx<'_>, dir: Direction, data: &[u8]) {
+        StreamParser::on_data(&mut self.0, ctx, dir, data);
+    }
+    fn on_gap(&mut self, ctx: &mut ParseCtx<'_>, dir: Direction, len: u64) {
+        StreamParser::on_gap(&mut self.0, ctx, dir, len);
+    }
+    #[inline]
+    fn on_datagram(&mut self, ctx: &mut ParseCtx<'_>, dir: Direction, data: &[u8]) {
+        DatagramParser::on_datagram(&mut self.0, ctx, dir, data);
+    }
+    fn on_tick(&mut self, ctx: &mut ParseCtx<'_>, stream: bool) {
+        if stream {
+            StreamParser::on_tick(&mut self.0, ctx);
+        } else {
+            DatagramParser::on_tick(&mut self.0, ctx);
+        }
+    }
+    fn on_close(&mut self, ctx: &mut ParseCtx<'_>, stream: bool) {
+        if stream {
+            StreamParser::on_close(&mut self.0, ctx);
+        } else {
+            DatagramParser::on_close(&mut self.0, ctx);
+        }
+    }
+}
+
+/// The parser of a flow: created when the flow is identified, so an unidentified flow,
+/// or one whose protocol has no parser (the ICS probes, NTP), carries nothing (16 bytes).
+#[derive(Debug, Default)]
+pub struct AppParser(Option<Box<dyn FlowParser>>);
+
+impl AppParser {
+    pub fn new(parser: Box<dyn FlowParser>) -> AppParser {
+        AppParser(Some(parser))
+    }
+
+    pub fn is_none(&self) -> bool {
+        self.0.is_none()
+    }
+
+    #[inline]
+    pub fn on_data(&mut self, ctx: &mut ParseCtx<'_>, dir: Direction, data: &[u8]) {
+        if let Some(p) = &mut self.0 {
+            p.on_data(ctx, dir, data);
+        }
+    }
+
+    pub fn on_gap(&mut self, ctx: &mut ParseCtx<'_>, dir: Direction, len: u64) {
+        if let Some(p) = &mut self.0 {
+            p.on_gap(ctx, dir, len);
+        }
+    }
+
+    #[inline]
+    pub fn on_datagram(&mut self, ctx: &mut ParseCtx<'_>, dir: Direction, data: &[u8]) {
+        if let Some(p) = &mut self.0 {
+            p.on_datagram(ctx, dir, data);
+        }
+    }
+
+    pub fn on_tick(&mut self, ctx: &mut ParseCtx<'_>, stream: bool) {
+        if let Some(p) = &mut self.0 {
+            p.on_tick(ctx, stream);
+        }
+    }
+
+    pub fn on_close(&mut self, ctx: &mut ParseCtx<'_>, stream: bool) {
+        if let Some(p) = &mut self.0 {
+            p.on_close(ctx, stream);
+        }
+    }
+}

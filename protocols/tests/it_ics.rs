@@ -12,8 +12,8 @@
 mod it_common;
 
 use it_common::*;
-use mizuban_protocols::ics;
 use mizuban_protocols::parser::{Direction, Probe};
+use mizuban_protocols::{bacnet, dnp3, enip, iec104, opcua, s7comm};
 
 type ProbeFn = fn(&[u8], Direction) -> Probe;
 
@@ -65,30 +65,30 @@ fn check(dir: &str, filter: &str, probe: ProbeFn, min: usize) {
 
 #[test]
 fn dnp3_probe_matches_tshark() {
-    check("dnp3", "dnp3", ics::dnp3::probe, 5);
+    check("dnp3", "dnp3", dnp3::probe, 5);
 }
 
 #[test]
 fn enip_probe_matches_tshark() {
-    check("enip", "enip", ics::enip::probe, 5);
+    check("enip", "enip", enip::probe, 5);
 }
 
 #[test]
 fn s7comm_probe_matches_tshark() {
-    check("s7comm", "s7comm || cotp", ics::s7comm::probe, 2);
+    check("s7comm", "s7comm || cotp", s7comm::probe, 2);
 }
 
 #[test]
 fn iec104_probe_matches_tshark() {
-    check("iec104", "iec60870_104", ics::iec104::probe, 5);
+    check("iec104", "iec60870_104", iec104::probe, 5);
 }
 
 #[test]
 fn bacnet_probe_matches_tshark() {
-    check("bacnet", "bvlc", ics::bacnet::probe, 5);
+    check("bacnet", "bvlc", bacnet::probe, 5);
 }
 
 #[test]
 fn opcua_probe_matches_tshark() {
-    check("opcua", "opcua", ics::opcua::probe, 2);
+    check("opcua", "opcua", opcua::probe, 2);
 }

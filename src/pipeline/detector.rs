@@ -7,7 +7,7 @@ use super::sinks::Sinks;
 use super::worker::WorkerOut;
 use crossbeam_channel::Receiver;
 use mizuban_detect::{AlertLine, DetectConfig, Detector, DetectorStats, Severity};
-use mizuban_protocols::{AppProtocol, EngineStats, Event, EventKind};
+use mizuban_protocols::{AppProtocol, EngineStats, Event};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -39,22 +39,6 @@ const LIVE_FLUSH_INTERVAL: Duration = Duration::from_secs(60);
 /// How often the detector thread publishes its counters.
 const PUBLISH_INTERVAL: Duration = Duration::from_millis(500);
 
-/// The protocol an event belongs to, for the events-by-protocol metric.
-fn event_protocol(kind: &EventKind) -> Option<AppProtocol> {
-    Some(match kind {
-        EventKind::Modbus(_) => AppProtocol::Modbus,
-        EventKind::Dns(_) => AppProtocol::Dns,
-        EventKind::TlsClientHello(_) => AppProtocol::Tls,
-        EventKind::HttpRequest(_) | EventKind::HttpResponse(_) => AppProtocol::Http,
-        EventKind::Dhcp(_) => AppProtocol::Dhcp,
-        EventKind::Vpn(v) => v.protocol,
-        EventKind::RemoteAccess(r) => r.protocol,
-        EventKind::Auth(a) => a.protocol,
-        EventKind::ParseError(p) => p.protocol,
-        _ => return None,
-    })
-}
-
 pub struct DetectorOutput {
     pub detector: Detector,
     pub sinks: Sinks,
@@ -69,8 +53,11 @@ pub fn run(
     mut sinks: Sinks,
     shared: SharedEngineStats,
     (shared_det, reload): (SharedDetectorStats, Arc<Mutex<Option<DetectConfig>>>),
-    live: bool,
+    // Live capture: the tracker whose evidence gets periodic snapshots for the report.
+    live_tracker: Option<mizuban_detect::baseline::SharedTracker>,
 ) -> DetectorOutput {
+    let live = live_tracker.is_some();
+    let mut last_snapshot = Instant::now();
     let mut last_flush = Instant::now();
     let mut by_protocol: BTreeMap<AppProtocol, u64> = BTreeMap::new();
     let mut last_publish = Instant::now();
@@ -97,10 +84,22 @@ pub fn run(
                     // log file rotated on an idle link reopen now (crate::logfile).
                     sinks.flush();
                 }
+                if let Some(t) = &live_tracker
+                    && last_snapshot.elapsed() >= super::evidence::SNAPSHOT_INTERVAL
+                {
+                    last_snapshot = Instant::now();
+                    snapshot_evidence(t, &shared, &detector);
+                }
                 continue;
             }
             Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
         };
+        if let Some(t) = &live_tracker
+            && last_snapshot.elapsed() >= super::evidence::SNAPSHOT_INTERVAL
+        {
+            last_snapshot = Instant::now();
+            snapshot_evidence(t, &shared, &detector);
+        }
         if live && last_flush.elapsed() >= LIVE_FLUSH_INTERVAL {
             last_flush = Instant::now();
             flush_updates(&mut detector, &mut sinks, &mut alerts);
@@ -185,7 +184,7 @@ fn handle(
     by_protocol: &mut BTreeMap<AppProtocol, u64>,
 ) {
     *by_type.entry(ev.kind.type_name()).or_insert(0) += 1;
-    if let Some(p) = event_protocol(&ev.kind) {
+    if let Some(p) = ev.kind.protocol() {
         *by_protocol.entry(p).or_insert(0) += 1;
     }
     sinks.event(ev, line);
@@ -212,6 +211,21 @@ fn publish(
             *d.findings_active.entry(a.rule).or_insert(0) += 1;
         }
     }
+}
+
+/// The report's evidence from the latest worker counters (live capture).
+fn snapshot_evidence(
+    tracker: &mizuban_detect::baseline::SharedTracker,
+    shared: &SharedEngineStats,
+    detector: &Detector,
+) {
+    let mut total = EngineStats::default();
+    if let Ok(all) = shared.lock() {
+        for e in all.iter() {
+            total.merge(e);
+        }
+    }
+    super::evidence::snapshot(tracker, detector, &total);
 }
 
 /// Applies a policy reloaded on SIGHUP, keeping all learned state.
@@ -246,4 +260,5 @@ fn refresh_capture_stats(shared: &SharedEngineStats, detector: &mut Detector) {
     }
     drop(all);
     detector.set_capture_stats(total.packets, total.acked_bytes, total.missed_bytes);
+    detector.set_capture_health(super::health::capture_health(&total));
 }

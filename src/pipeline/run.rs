@@ -91,6 +91,9 @@ pub fn run(
         .context("detection config")?;
     let tracker = opts.tracker.clone().unwrap_or_else(|| new_tracker(cfg));
     detector.add_source(Box::new(tracker.clone()));
+    mizuban_detect::baseline::tracker::lock(&tracker)
+        .evidence
+        .begin_run(&opts.input_names);
     if let Ok(mut slot) = handles.tracker.lock() {
         *slot = Some(tracker.clone());
     }
@@ -135,11 +138,19 @@ pub fn run(
     let shared_det = (handles.detector.clone(), handles.reload.clone());
     let live = opts.back_pressure == BackPressure::Drop;
     let sinks = opts.sinks;
+    let det_tracker = tracker.clone();
     let det_handle = std::thread::Builder::new()
         .name("mizuban-detector".into())
         .spawn(move || {
-            let input = (out_rx, chunks);
-            detector::run(input, workers, detector, sinks, shared, shared_det, live)
+            detector::run(
+                (out_rx, chunks),
+                workers,
+                detector,
+                sinks,
+                shared,
+                shared_det,
+                live.then_some(det_tracker),
+            )
         })
         .context("spawning the detector thread")?;
 
@@ -180,6 +191,7 @@ pub fn run(
         engine_stats.acked_bytes,
         engine_stats.missed_bytes,
     );
+    detector.set_capture_health(super::health::capture_health(&engine_stats));
     let mut tail: Vec<AlertLine> = Vec::new();
     detector.finish(end, &mut tail);
     for line in &tail {
@@ -197,6 +209,12 @@ pub fn run(
         sinks.write_errors,
     );
     summary.control_actions = control_pairs(&tracker);
+    summary.memory = super::health::MemorySummary::new(
+        cfg.limits.budget(),
+        &engine_stats,
+        detector.scan_bytes(),
+    );
+    super::evidence::finish(&tracker, &detector, &summary);
     Ok(RunResult {
         summary,
         source: source_stats,

@@ -49,5 +49,7 @@ pub fn sample_pcap() -> PathBuf {
 }
 pub mod modbus_inject;
 pub mod names_synth;
+pub mod png;
 pub mod prom;
+pub mod report_set;
 pub mod rules_builder;

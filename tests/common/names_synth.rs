@@ -482,3 +482,47 @@ pub fn write_discovery<W: io::Write>(out: W) -> io::Result<W> {
     )?;
     Ok(w.into_inner())
 }
+
+/// Two RDP connections to a jump host: WIN7 with standard RDP security, whose client
+/// core data (build 7601, name "ENG-WIN7") is in clear, and WIN10 negotiating TLS, whose
+/// Connect-Initial would be encrypted (nothing to read after the confirm).
+pub fn write_rdp<W: io::Write>(out: W) -> io::Result<W> {
+    use mizuban::synth::TcpSession;
+    use mizuban_protocols::remote::rdp_mcs::{RdpClientInfo, encode};
+    let mut w = TraceWriter::new(out, Timestamp::from_nanos(1_767_225_600_000_000_000))?;
+    // X.224 CR with "Cookie: mstshash=" and RDP_NEG_REQ (requestedProtocols as given), and
+    // the CC whose RDP_NEG_RSP selects `selected` (MS-RDPBCGR 2.2.1.1, 2.2.1.2).
+    let cr = |user: &str, requested: u32| {
+        let mut v = vec![3, 0, 0, 0, 0, 0xe0, 0, 0, 0, 0, 0];
+        v.extend_from_slice(format!("Cookie: mstshash={user}\r\n").as_bytes());
+        v.extend_from_slice(&[1, 0, 8, 0]);
+        v.extend_from_slice(&requested.to_le_bytes());
+        let len = v.len() as u16;
+        v[2..4].copy_from_slice(&len.to_be_bytes());
+        v[4] = (v.len() - 5) as u8;
+        v
+    };
+    let cc = |selected: u32| {
+        let mut v = vec![3, 0, 0, 0x13, 0x0e, 0xd0, 0, 0, 0x12, 0x34, 0, 2, 0, 8, 0];
+        v.extend_from_slice(&selected.to_le_bytes());
+        v
+    };
+    let mut s = TcpSession::new(WIN7, FILESERVER, 49200, 3389, 7000);
+    s.handshake(&mut w)?;
+    s.exchange(&mut w, &cr("operator", 0), &cc(0), 400)?;
+    w.advance_micros(1000);
+    let info = RdpClientInfo {
+        version: 0x0008_0004,
+        desktop_width: 1280,
+        desktop_height: 1024,
+        keyboard_layout: 0x0411,
+        client_build: 7601,
+        client_name: "ENG-WIN7".to_string(),
+    };
+    s.send(&mut w, true, &encode::connect_initial(&encode::core(&info)))?;
+    let mut t = TcpSession::new(WIN10, FILESERVER, 49300, 3389, 9000);
+    w.advance_micros(1000);
+    t.handshake(&mut w)?;
+    t.exchange(&mut w, &cr("engineer", 3), &cc(2), 400)?;
+    Ok(w.into_inner())
+}

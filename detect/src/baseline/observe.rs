@@ -8,6 +8,7 @@ use super::types::{Conversation, Mac, Pair, Role, Service};
 use mizuban_protocols::event::{
     AppProtocol, DetectedBy, Event, EventKind, FlowEnd, FlowTuple, TcpState,
 };
+use mizuban_protocols::registry;
 use std::net::{IpAddr, Ipv4Addr};
 
 /// IP protocol numbers that have ports (RFC 9293 TCP, RFC 768 UDP, RFC 9260 SCTP).
@@ -83,29 +84,13 @@ pub fn server_offered(fe: &FlowEnd, proto: u8) -> bool {
     }
 }
 
-/// Registered server ports of the ICS protocols (IANA service names registry: mbap 502,
-/// dnp 20000, EtherNet/IP 44818, iso-tsap 102 for S7comm, iec-104 2404, bacnet 47808,
-/// opcua-tcp 4840).
-fn ics_server_port(p: AppProtocol) -> Option<u16> {
-    match p {
-        AppProtocol::Modbus => Some(502),
-        AppProtocol::Dnp3 => Some(20000),
-        AppProtocol::Enip => Some(44818),
-        AppProtocol::S7comm => Some(102),
-        AppProtocol::Iec104 => Some(2404),
-        AppProtocol::Bacnet => Some(47808),
-        AppProtocol::OpcUa => Some(4840),
-        _ => None,
-    }
-}
-
 /// (protocol client, protocol server) of a flow. The flow's client opened the TCP
 /// connection; a device that answers on the protocol's registered port is its server
 /// even when it opened the connection itself (a reversed connection, seen in
 /// ITI modbus_test_data_part1.pcap where 10.0.0.8:502 connects out and sends responses).
 pub fn ics_ends(flow: &FlowTuple, p: AppProtocol) -> (IpAddr, IpAddr) {
     let (c, s) = (flow.client_ip(), flow.server_ip());
-    match ics_server_port(p) {
+    match registry::spec(p).server_port() {
         Some(port) if flow.client.port() == port && flow.server.port() != port => (s, c),
         _ => (c, s),
     }

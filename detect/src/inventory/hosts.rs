@@ -1,5 +1,5 @@
 //! Names and OS evidence from the Windows and discovery protocols (issue 19): NBNS,
-//! BROWSER, SMB/NTLMSSP, mDNS, LLMNR, SSDP and HTTP `Server`. Which side of a flow a
+//! BROWSER, SMB/NTLMSSP, mDNS, LLMNR, SSDP, HTTP `Server` and the RDP client data. Which side of a flow a
 //! fact belongs to is decided here, from the message direction the parser recorded
 //! or the flow orientation (a response speaks for the server).
 
@@ -50,6 +50,7 @@ impl Inventory {
             EventKind::HttpResponse(_) => Some(server),
             EventKind::Ssdp(m) => Some(m.sender.unwrap_or(client)),
             EventKind::Mdns(_) => Some(if is_multicast(server) { client } else { server }),
+            EventKind::RdpClient(_) => Some(client),
             _ => None,
         };
         if let Some(ip) = speaker {
@@ -186,6 +187,23 @@ impl Inventory {
                     && let Some(g) = os::from_server_header(s)
                 {
                     self.add_os(sender, OsSource::SsdpServer, s, g, ev.ts, inside, out);
+                }
+            }
+            EventKind::RdpClient(c) => {
+                if !c.client_name.is_empty() {
+                    self.add_own_name(client, &c.client_name, NameSource::Rdp, ev.ts, inside);
+                }
+                if let Some(g) = os::from_rdp_client_build(c.client_build) {
+                    let evidence = format!("clientBuild {}", c.client_build);
+                    self.add_os(
+                        client,
+                        OsSource::RdpClientBuild,
+                        &evidence,
+                        g,
+                        ev.ts,
+                        inside,
+                        out,
+                    );
                 }
             }
             _ => {}

@@ -80,6 +80,8 @@ pub enum NameSource {
     Dhcp,
     /// NTLMSSP computer names (CHALLENGE TargetInfo, AUTHENTICATE workstation).
     Smb,
+    /// The client computer name of an RDP connection (standard RDP security only).
+    Rdp,
     /// NBNS registrations, responses and node status; BROWSER announcements.
     Netbios,
     Mdns,
@@ -92,6 +94,7 @@ impl NameSource {
             NameSource::Dns => "dns",
             NameSource::Dhcp => "dhcp",
             NameSource::Smb => "smb",
+            NameSource::Rdp => "rdp",
             NameSource::Netbios => "netbios",
             NameSource::Mdns => "mdns",
             NameSource::Llmnr => "llmnr",
@@ -112,6 +115,7 @@ pub enum OsSource {
     BrowserAnnouncement,
     HttpServer,
     SsdpServer,
+    RdpClientBuild,
 }
 
 impl OsSource {
@@ -120,7 +124,7 @@ impl OsSource {
     /// but not which of the releases sharing it; a BROWSER announcement the kernel
     /// version; user agents and banners are what software claims; DHCP and server
     /// headers are fingerprints of a family.
-    pub const PRECEDENCE: [OsSource; 9] = [
+    pub const PRECEDENCE: [OsSource; 10] = [
         OsSource::SmbNativeOs,
         OsSource::NtlmsspVersion,
         OsSource::BrowserAnnouncement,
@@ -129,6 +133,7 @@ impl OsSource {
         OsSource::DhcpFingerprint,
         OsSource::HttpServer,
         OsSource::SsdpServer,
+        OsSource::RdpClientBuild,
         OsSource::DhcpVendorClass,
     ];
 
@@ -143,6 +148,7 @@ impl OsSource {
             OsSource::BrowserAnnouncement => "browser_announcement",
             OsSource::HttpServer => "http_server",
             OsSource::SsdpServer => "ssdp_server",
+            OsSource::RdpClientBuild => "rdp_client_build",
         }
     }
 
@@ -158,6 +164,7 @@ impl OsSource {
             OsSource::BrowserAnnouncement => "browser.os_major/os_minor",
             OsSource::HttpServer => "http.server",
             OsSource::SsdpServer => "ssdp SERVER",
+            OsSource::RdpClientBuild => "rdp.client.build",
         }
     }
 }
@@ -252,7 +259,7 @@ impl Asset {
     /// The hint an operator should see first: an end-of-support one, else the most
     /// specific source ([`OsSource::PRECEDENCE`]).
     pub fn best_os(&self) -> Option<&OsHint> {
-        const ORDER: [OsSource; 9] = OsSource::PRECEDENCE;
+        const ORDER: [OsSource; 10] = OsSource::PRECEDENCE;
         ORDER
             .iter()
             .filter_map(|s| self.os_hints.get(s))

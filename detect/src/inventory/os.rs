@@ -271,6 +271,26 @@ pub fn from_windows_build(major: u8, minor: u8, build: u16) -> Option<OsGuess> {
     from_windows_version(major, minor)
 }
 
+/// From an RDP client's clientBuild (MS-RDPBCGR 2.2.1.3.2): the release whose build it
+/// is. Build 2600 is what rdesktop and early FreeRDP send on any system, so it names no
+/// release; an unknown NT 10.0-range build is "Windows 10/11 / Server 2016+".
+pub fn from_rdp_client_build(build: u32) -> Option<OsGuess> {
+    use super::support::{Variant, by_build};
+    const NON_WINDOWS_DEFAULT: u32 = 2600;
+    if build == NON_WINDOWS_DEFAULT {
+        return Some(supported("Windows XP, or an rdesktop/FreeRDP client"));
+    }
+    let build = u16::try_from(build).ok()?;
+    if let Some(r) = by_build(build) {
+        let (name, end_of_support) = r.variant(Variant::Either);
+        return Some(OsGuess {
+            name,
+            end_of_support,
+        });
+    }
+    (build >= 10240).then_some(WIN_NT10)
+}
+
 /// From a Windows kernel version alone (a BROWSER announcement's OS major/minor,
 /// MS-BRWS 2.2.1): one release row, or NT 10.0 which covers supported ones.
 pub fn from_windows_version(major: u8, minor: u8) -> Option<OsGuess> {
@@ -397,6 +417,27 @@ pub fn from_server_header(s: &str) -> Option<OsGuess> {
 #[cfg(test)]
 mod windows_tests {
     use super::*;
+
+    #[test]
+    fn rdp_client_builds() {
+        assert_eq!(
+            from_rdp_client_build(7601).unwrap().name,
+            "Windows 7 / Windows Server 2008 R2"
+        );
+        assert!(
+            from_rdp_client_build(7601)
+                .unwrap()
+                .end_of_support
+                .is_some()
+        );
+        // rdesktop's constant is no evidence of XP.
+        assert_eq!(from_rdp_client_build(2600).unwrap().end_of_support, None);
+        assert_eq!(from_rdp_client_build(99999), None);
+        assert_eq!(
+            from_rdp_client_build(26100).map(|g| g.end_of_support.is_none()),
+            Some(true)
+        );
+    }
 
     #[test]
     fn ntlmssp_builds() {

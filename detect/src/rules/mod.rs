@@ -92,6 +92,9 @@ pub const OTHER_RULE_IDS: &[&str] = &[
     crate::baseline::rules::SMB_SIGNING_NOT_REQUIRED,
     crate::control::UNAUTHORIZED,
     crate::control::FAILED,
+    crate::scan::ADDRESS_SCAN.id,
+    crate::scan::PORT_SCAN.id,
+    crate::scan::ICS_DISCOVERY.id,
 ];
 
 pub fn known_rule_ids() -> Vec<&'static str> {

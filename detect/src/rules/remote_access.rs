@@ -6,7 +6,7 @@
 
 use super::{Ctx, RuleSpec, guideline};
 use crate::alert::{Direction, Finding, Severity};
-use mizuban_protocols::{AppProtocol, Event, EventKind};
+use mizuban_protocols::{AppProtocol, Category, Event, EventKind};
 
 pub const SPEC: RuleSpec = RuleSpec {
     id: "remote_access",
@@ -15,17 +15,9 @@ pub const SPEC: RuleSpec = RuleSpec {
     breach: false,
 };
 
+/// Remote-access protocols and remote services (the registry's `remote` category).
 fn is_remote(p: AppProtocol) -> bool {
-    matches!(
-        p,
-        AppProtocol::Rdp
-            | AppProtocol::Vnc
-            | AppProtocol::Ssh
-            | AppProtocol::Telnet
-            | AppProtocol::TeamViewer
-            | AppProtocol::AnyDesk
-            | AppProtocol::Smb
-    )
+    p.category() == Category::Remote
 }
 
 #[derive(Copy, Clone, PartialEq, Eq)]

@@ -12,7 +12,7 @@
 use super::{Ctx, RuleSpec, guideline};
 use crate::alert::{Direction, Finding, Severity};
 use crate::policy::names::normalize;
-use mizuban_protocols::{AppProtocol, Event, EventKind};
+use mizuban_protocols::{AppProtocol, Category, Event, EventKind};
 
 pub const INTERNET_VPN: RuleSpec = RuleSpec {
     id: "internet_vpn",
@@ -44,17 +44,7 @@ pub const SSL_VPN_SNI_PATTERNS: &[&str] = &[
 ];
 
 fn is_vpn_protocol(p: AppProtocol) -> bool {
-    matches!(
-        p,
-        AppProtocol::IkeIpsec
-            | AppProtocol::Esp
-            | AppProtocol::Ah
-            | AppProtocol::L2tp
-            | AppProtocol::Pptp
-            | AppProtocol::Gre
-            | AppProtocol::OpenVpn
-            | AppProtocol::WireGuard
-    )
+    p.category() == Category::Vpn
 }
 
 fn ip_protocol(proto: u8) -> Option<AppProtocol> {

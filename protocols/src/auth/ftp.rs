@@ -7,6 +7,7 @@ use super::{AuthEvent, AuthOutcome};
 use crate::common::{StreamBuf, capped, find_lf, starts_with_ci};
 use crate::event::{AppProtocol, EventKind};
 use crate::parser::{Direction, ParseCtx, Probe, StreamParser};
+use crate::registry::{Category, On, PORT_ONLY, ProtocolSpec, StreamOnly};
 
 /// User names kept, in bytes.
 pub const MAX_USER_LEN: usize = 64;
@@ -144,6 +145,14 @@ impl StreamParser for Parser {
         }
     }
 }
+
+/// Registry entry (see [`crate::registry`]).
+pub const SPEC: ProtocolSpec = ProtocolSpec {
+    category: Category::Auth,
+    tcp: On::ports(&[21]).probe(probe, PORT_ONLY),
+    parser: Some(|_| Box::new(StreamOnly(Parser::new()))),
+    ..ProtocolSpec::new(AppProtocol::Ftp, "ftp")
+};
 
 #[cfg(test)]
 mod tests {

@@ -30,6 +30,7 @@ use super::{AuthEvent, AuthOutcome};
 use crate::common::{ErrorBudget, Framer, le16_at, le32_at};
 use crate::event::{AppProtocol, EventKind};
 use crate::parser::{Direction, ParseCtx, Probe, StreamParser};
+use crate::registry::{ANY_PORT, Category, On, ProtocolSpec, StreamOnly};
 
 /// User names kept, in characters of the UTF-16 name (bytes of an OEM name).
 pub const MAX_USER_LEN: usize = 64;
@@ -235,6 +236,14 @@ impl StreamParser for Parser {
         }
     }
 }
+
+/// Registry entry (see [`crate::registry`]).
+pub const SPEC: ProtocolSpec = ProtocolSpec {
+    category: Category::Remote,
+    tcp: On::ports(&[139, 445]).probe(probe, ANY_PORT),
+    parser: Some(|_| Box::new(StreamOnly(Parser::new()))),
+    ..ProtocolSpec::new(AppProtocol::Smb, "smb")
+};
 
 #[cfg(test)]
 mod tests;

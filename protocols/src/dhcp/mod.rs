@@ -14,6 +14,7 @@
 use crate::common::{ErrorBudget, capped};
 use crate::event::{AppProtocol, EventKind};
 use crate::parser::{DatagramParser, Direction, ParseCtx, Probe};
+use crate::registry::{ANY_PORT, Category, DatagramOnly, On, ProtocolSpec};
 use mizuban_capture::MacAddr;
 use serde::Serialize;
 use std::net::Ipv4Addr;
@@ -160,6 +161,14 @@ impl DatagramParser for Parser {
         }
     }
 }
+
+/// Registry entry (see [`crate::registry`]).
+pub const SPEC: ProtocolSpec = ProtocolSpec {
+    category: Category::Other,
+    udp: On::ports(&[67, 68]).probe(probe, ANY_PORT),
+    parser: Some(|_| Box::new(DatagramOnly(Parser::new()))),
+    ..ProtocolSpec::new(AppProtocol::Dhcp, "dhcp")
+};
 
 #[cfg(test)]
 mod tests {

@@ -17,6 +17,7 @@ pub use wire::{
 use crate::common::{ErrorBudget, StreamBuf};
 use crate::event::{AppProtocol, EventKind};
 use crate::parser::{DatagramParser, Direction, ParseCtx, Probe, StreamParser};
+use crate::registry::{ANY_PORT, Both, Category, On, PORT_ONLY, ProtocolSpec};
 use serde::Serialize;
 use std::net::IpAddr;
 
@@ -260,6 +261,31 @@ impl StreamParser for Parser {
         }
     }
 }
+
+/// Registry entry of dns (see [`crate::registry`]).
+pub const SPEC: ProtocolSpec = ProtocolSpec {
+    category: Category::Naming,
+    tcp: On::ports(&[53]).probe(probe_tcp, PORT_ONLY),
+    udp: On::ports(&[53]).probe(probe, ANY_PORT),
+    parser: Some(|_| Box::new(Both(Parser::new()))),
+    ..ProtocolSpec::new(AppProtocol::Dns, "dns")
+};
+
+/// Registry entry of mdns (see [`crate::registry`]).
+pub const MDNS_SPEC: ProtocolSpec = ProtocolSpec {
+    category: Category::Naming,
+    udp: On::ports(&[5353]).probe(probe, PORT_ONLY),
+    parser: Some(|_| Box::new(Both(Parser::with_flavor(Flavor::Mdns)))),
+    ..ProtocolSpec::new(AppProtocol::Mdns, "mdns")
+};
+
+/// Registry entry of llmnr (see [`crate::registry`]).
+pub const LLMNR_SPEC: ProtocolSpec = ProtocolSpec {
+    category: Category::Naming,
+    udp: On::ports(&[5355]).probe(probe, PORT_ONLY),
+    parser: Some(|_| Box::new(Both(Parser::with_flavor(Flavor::Llmnr)))),
+    ..ProtocolSpec::new(AppProtocol::Llmnr, "llmnr")
+};
 
 #[cfg(test)]
 mod tests;

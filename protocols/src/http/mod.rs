@@ -15,6 +15,7 @@ use crate::auth::{AuthEvent, AuthOutcome};
 use crate::common::{ErrorBudget, StreamBuf, find_lf};
 use crate::event::{AppProtocol, EventKind};
 use crate::parser::{Direction, ParseCtx, Probe, StreamParser};
+use crate::registry::{ANY_PORT, Category, On, ProtocolSpec, StreamOnly};
 use serde::Serialize;
 
 /// A request head. Text fields capped at 256 bytes; the Basic password is never kept.
@@ -354,6 +355,14 @@ fn resync(data: &[u8], at_line_start: bool, dir: Direction) -> Resync {
         line_start = Some(pos);
     }
 }
+
+/// Registry entry (see [`crate::registry`]).
+pub const SPEC: ProtocolSpec = ProtocolSpec {
+    category: Category::Other,
+    tcp: On::ports(&[80, 8080, 8000]).probe(probe, ANY_PORT),
+    parser: Some(|_| Box::new(StreamOnly(Parser::new()))),
+    ..ProtocolSpec::new(AppProtocol::Http, "http")
+};
 
 #[cfg(test)]
 mod tests;

@@ -13,6 +13,16 @@ mod event;
 pub mod frame;
 pub mod pdu;
 mod state;
+
+/// Registry entry (see [`crate::registry`]).
+pub const SPEC: ProtocolSpec = ProtocolSpec {
+    category: Category::Ics,
+    tcp: On::ports(&[502]).probe(probe, ANY_PORT),
+    strict: true,
+    parser: Some(|cfg| Box::new(StreamOnly(Parser::new(&cfg.modbus)))),
+    ..ProtocolSpec::new(AppProtocol::Modbus, "modbus")
+};
+
 #[cfg(test)]
 mod tests;
 pub mod types;
@@ -22,7 +32,9 @@ pub use event::{DeviceIdentity, FunctionClass, Transaction, WrittenValues};
 pub use state::{MAX_PENDING_PER_FLOW, Parser};
 pub use types::Anomaly;
 
+use crate::event::AppProtocol;
 use crate::parser::{Direction, Probe};
+use crate::registry::{ANY_PORT, Category, On, ProtocolSpec, StreamOnly};
 use hdrhistogram::Histogram;
 use serde::Deserialize;
 use std::collections::BTreeMap;

@@ -10,10 +10,28 @@
 //! 32-character encoded labels: it has its own probe and port, so it is never
 //! reported as DNS (issue 19).
 
+use crate::registry::{ANY_PORT, Category, DatagramOnly, On, ProtocolSpec};
 mod dgm;
 mod event;
 pub mod name;
 mod ns;
+
+/// Registry entry of nbns (see [`crate::registry`]).
+pub const NBNS_SPEC: ProtocolSpec = ProtocolSpec {
+    category: Category::Naming,
+    udp: On::ports(&[137]).probe(probe_ns, ANY_PORT),
+    parser: Some(|_| Box::new(DatagramOnly(Parser::new(Service::Name)))),
+    ..ProtocolSpec::new(AppProtocol::Nbns, "nbns")
+};
+
+/// Registry entry of netbios_dgm (see [`crate::registry`]).
+pub const DGM_SPEC: ProtocolSpec = ProtocolSpec {
+    category: Category::Naming,
+    udp: On::ports(&[138]).probe(probe_dgm, ANY_PORT),
+    parser: Some(|_| Box::new(DatagramOnly(Parser::new(Service::Datagram)))),
+    ..ProtocolSpec::new(AppProtocol::NetbiosDgm, "netbios_dgm")
+};
+
 #[cfg(test)]
 mod tests;
 

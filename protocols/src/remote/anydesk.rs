@@ -6,6 +6,7 @@
 use super::emit_once;
 use crate::event::{AppProtocol, EventKind};
 use crate::parser::{DatagramParser, Direction, ParseCtx, Probe, StreamParser};
+use crate::registry::{Both, Category, On, PORT_ONLY, ProtocolSpec};
 use crate::tls::{self, Gathered};
 
 /// Does this SNI name an AnyDesk service?
@@ -69,6 +70,15 @@ impl DatagramParser for Parser {
         self.once(ctx);
     }
 }
+
+/// Registry entry (see [`crate::registry`]).
+pub const SPEC: ProtocolSpec = ProtocolSpec {
+    category: Category::Remote,
+    tcp: On::ports(&[7070]).probe(probe, PORT_ONLY),
+    udp: On::ports(&[7070]).probe(probe, PORT_ONLY),
+    parser: Some(|_| Box::new(Both(Parser::new()))),
+    ..ProtocolSpec::new(AppProtocol::AnyDesk, "anydesk")
+};
 
 #[cfg(test)]
 mod tests {

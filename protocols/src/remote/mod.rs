@@ -1,11 +1,12 @@
 //! Remote access: RDP, VNC, SSH, Telnet, TeamViewer, AnyDesk. Each submodule has a
 //! `probe` and a `Parser`; each emits one `RemoteAccess` per flow (Telnet also emits
-//! `Auth` events for the login it carries).
+//! `Auth` events for the login it carries, RDP an `RdpClient` when its client data is
+//! in clear).
 //!
 //! | module | transport | what is read |
 //! | --- | --- | --- |
 //! | `ssh` | TCP | both identification strings (RFC 4253 4.2) |
-//! | `rdp` | TCP | X.224 CR, "Cookie: mstshash=" user (MS-RDPBCGR 2.2.1.1) |
+//! | `rdp` | TCP | X.224 CR, "Cookie: mstshash=" user (MS-RDPBCGR 2.2.1.1); with standard RDP security, the client core data (`rdp_mcs`) |
 //! | `vnc` | TCP | both RFB ProtocolVersion messages (RFC 6143 7.1.1) |
 //! | `telnet` | TCP | option negotiation, login prompt and user (RFC 854) |
 //! | `teamviewer` | TCP/UDP 5938 | header magic |
@@ -14,6 +15,7 @@
 pub mod anydesk;
 mod banner;
 pub mod rdp;
+pub mod rdp_mcs;
 pub mod ssh;
 pub mod teamviewer;
 pub mod telnet;

@@ -7,6 +7,7 @@ use super::banner::Banners;
 use crate::common::{capped, find_lf};
 use crate::event::AppProtocol;
 use crate::parser::{Direction, ParseCtx, Probe, StreamParser};
+use crate::registry::{ANY_PORT, Category, On, ProtocolSpec, StreamOnly};
 
 /// Banner length limit of RFC 4253 section 4.2 (including CR LF).
 pub const MAX_BANNER_LEN: usize = 255;
@@ -84,6 +85,14 @@ impl StreamParser for Parser {
         self.banners.emit(ctx, AppProtocol::Ssh);
     }
 }
+
+/// Registry entry (see [`crate::registry`]).
+pub const SPEC: ProtocolSpec = ProtocolSpec {
+    category: Category::Remote,
+    tcp: On::ports(&[22]).probe(probe, ANY_PORT),
+    parser: Some(|_| Box::new(StreamOnly(Parser::new()))),
+    ..ProtocolSpec::new(AppProtocol::Ssh, "ssh")
+};
 
 #[cfg(test)]
 mod tests {

@@ -5,6 +5,7 @@
 use super::emit_once;
 use crate::event::AppProtocol;
 use crate::parser::{DatagramParser, Direction, ParseCtx, Probe, StreamParser};
+use crate::registry::{ANY_PORT, Both, Category, On, PORT_ONLY, ProtocolSpec};
 
 /// Known header magics.
 const MAGICS: [[u8; 2]; 2] = [[0x17, 0x24], [0x11, 0x30]];
@@ -49,6 +50,15 @@ impl DatagramParser for Parser {
         self.once(ctx);
     }
 }
+
+/// Registry entry (see [`crate::registry`]).
+pub const SPEC: ProtocolSpec = ProtocolSpec {
+    category: Category::Remote,
+    tcp: On::ports(&[5938]).probe(probe, ANY_PORT),
+    udp: On::ports(&[5938]).probe(probe, PORT_ONLY),
+    parser: Some(|_| Box::new(Both(Parser::new()))),
+    ..ProtocolSpec::new(AppProtocol::TeamViewer, "teamviewer")
+};
 
 #[cfg(test)]
 mod tests {

@@ -10,6 +10,7 @@ use crate::auth::{AuthEvent, AuthOutcome};
 use crate::common::capped;
 use crate::event::{AppProtocol, EventKind};
 use crate::parser::{Direction, ParseCtx, Probe, StreamParser};
+use crate::registry::{Category, On, PORT_ONLY, ProtocolSpec, StreamOnly};
 
 /// User names kept, in bytes.
 pub const MAX_USER_LEN: usize = 64;
@@ -216,6 +217,14 @@ impl StreamParser for Parser {
         }
     }
 }
+
+/// Registry entry (see [`crate::registry`]).
+pub const SPEC: ProtocolSpec = ProtocolSpec {
+    category: Category::Remote,
+    tcp: On::ports(&[23]).probe(probe, PORT_ONLY),
+    parser: Some(|_| Box::new(StreamOnly(Parser::new()))),
+    ..ProtocolSpec::new(AppProtocol::Telnet, "telnet")
+};
 
 #[cfg(test)]
 mod tests {

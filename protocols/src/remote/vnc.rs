@@ -5,6 +5,7 @@ use super::banner::Banners;
 use crate::common::capped;
 use crate::event::AppProtocol;
 use crate::parser::{Direction, ParseCtx, Probe, StreamParser};
+use crate::registry::{ANY_PORT, Category, On, ProtocolSpec, StreamOnly};
 
 /// Length of a ProtocolVersion message.
 pub const VERSION_LEN: usize = 12;
@@ -74,6 +75,14 @@ impl StreamParser for Parser {
         self.banners.emit(ctx, AppProtocol::Vnc);
     }
 }
+
+/// Registry entry (see [`crate::registry`]).
+pub const SPEC: ProtocolSpec = ProtocolSpec {
+    category: Category::Remote,
+    tcp: On::ports(&[5900, 5901, 5902, 5903]).probe(probe, ANY_PORT),
+    parser: Some(|_| Box::new(StreamOnly(Parser::new()))),
+    ..ProtocolSpec::new(AppProtocol::Vnc, "vnc")
+};
 
 #[cfg(test)]
 mod tests {

@@ -9,6 +9,7 @@
 use crate::common::{ErrorBudget, capped};
 use crate::event::{AppProtocol, EventKind};
 use crate::parser::{DatagramParser, Direction, ParseCtx, Probe};
+use crate::registry::{Category, DatagramOnly, On, PORT_ONLY, ProtocolSpec};
 use serde::Serialize;
 
 /// The IANA SSDP port.
@@ -166,6 +167,14 @@ impl DatagramParser for Parser {
         }
     }
 }
+
+/// Registry entry (see [`crate::registry`]).
+pub const SPEC: ProtocolSpec = ProtocolSpec {
+    category: Category::Naming,
+    udp: On::ports(&[1900]).probe(probe, PORT_ONLY),
+    parser: Some(|_| Box::new(DatagramOnly(Parser::new()))),
+    ..ProtocolSpec::new(AppProtocol::Ssdp, "ssdp")
+};
 
 #[cfg(test)]
 mod tests;

@@ -12,6 +12,7 @@ pub use hello::{MAX_ALPN, MAX_SNI_LEN, TlsError, parse_client_hello};
 use crate::common::{ErrorBudget, StreamBuf};
 use crate::event::{AppProtocol, EventKind};
 use crate::parser::{Direction, ParseCtx, Probe, StreamParser};
+use crate::registry::{ANY_PORT, Category, On, ProtocolSpec, StreamOnly};
 use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -218,6 +219,14 @@ impl StreamParser for Parser {
         }
     }
 }
+
+/// Registry entry (see [`crate::registry`]).
+pub const SPEC: ProtocolSpec = ProtocolSpec {
+    category: Category::Other,
+    tcp: On::ports(&[443, 8443, 465, 636, 853, 993, 995]).probe(probe, ANY_PORT),
+    parser: Some(|_| Box::new(StreamOnly(Parser::new()))),
+    ..ProtocolSpec::new(AppProtocol::Tls, "tls")
+};
 
 #[cfg(test)]
 mod tests;

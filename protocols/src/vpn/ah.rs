@@ -4,6 +4,7 @@
 use super::Emitter;
 use crate::event::AppProtocol;
 use crate::parser::{DatagramParser, Direction, ParseCtx, Probe};
+use crate::registry::{Category, DatagramOnly, ProtocolSpec};
 
 /// AH needs no payload probe (the IP protocol says it); its payload length field counts
 /// 32-bit words minus 2 and is at least 1 (RFC 4302 section 2.2).
@@ -34,3 +35,11 @@ impl DatagramParser for Parser {
         }
     }
 }
+
+/// Registry entry (see [`crate::registry`]).
+pub const SPEC: ProtocolSpec = ProtocolSpec {
+    category: Category::Vpn,
+    ip_proto: Some(51),
+    parser: Some(|_| Box::new(DatagramOnly(Parser::new()))),
+    ..ProtocolSpec::new(AppProtocol::Ah, "ah")
+};

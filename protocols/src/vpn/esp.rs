@@ -4,6 +4,7 @@
 use super::Emitter;
 use crate::event::AppProtocol;
 use crate::parser::{DatagramParser, Direction, ParseCtx, Probe};
+use crate::registry::{Category, DatagramOnly, ProtocolSpec};
 
 /// ESP needs no payload probe (the IP protocol says it); an SPI of zero is invalid
 /// (RFC 4303 section 2.1).
@@ -34,3 +35,11 @@ impl DatagramParser for Parser {
         }
     }
 }
+
+/// Registry entry (see [`crate::registry`]).
+pub const SPEC: ProtocolSpec = ProtocolSpec {
+    category: Category::Vpn,
+    ip_proto: Some(50),
+    parser: Some(|_| Box::new(DatagramOnly(Parser::new()))),
+    ..ProtocolSpec::new(AppProtocol::Esp, "esp")
+};

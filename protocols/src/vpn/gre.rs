@@ -12,6 +12,7 @@ use super::Emitter;
 use crate::common::be16_at;
 use crate::event::AppProtocol;
 use crate::parser::{DatagramParser, Direction, ParseCtx, Probe};
+use crate::registry::{Category, DatagramOnly, ProtocolSpec};
 
 const PROTO_PPP: u16 = 0x880B;
 
@@ -62,3 +63,11 @@ impl DatagramParser for Parser {
         }
     }
 }
+
+/// Registry entry (see [`crate::registry`]).
+pub const SPEC: ProtocolSpec = ProtocolSpec {
+    category: Category::Vpn,
+    ip_proto: Some(47),
+    parser: Some(|_| Box::new(DatagramOnly(Parser::new()))),
+    ..ProtocolSpec::new(AppProtocol::Gre, "gre")
+};

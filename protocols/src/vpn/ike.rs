@@ -17,6 +17,7 @@ use super::Emitter;
 use crate::common::be32_at;
 use crate::event::AppProtocol;
 use crate::parser::{DatagramParser, Direction, ParseCtx, Probe};
+use crate::registry::{ANY_PORT, Category, DatagramOnly, On, ProtocolSpec};
 
 pub const HEADER_LEN: usize = 28;
 
@@ -131,3 +132,11 @@ impl DatagramParser for Parser {
         }
     }
 }
+
+/// Registry entry (see [`crate::registry`]).
+pub const SPEC: ProtocolSpec = ProtocolSpec {
+    category: Category::Vpn,
+    udp: On::ports(&[500, 4500]).probe(probe, ANY_PORT),
+    parser: Some(|_| Box::new(DatagramOnly(Parser::new()))),
+    ..ProtocolSpec::new(AppProtocol::IkeIpsec, "ike")
+};

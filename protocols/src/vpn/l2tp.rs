@@ -9,6 +9,7 @@ use super::Emitter;
 use crate::common::{Reader, be16_at};
 use crate::event::AppProtocol;
 use crate::parser::{DatagramParser, Direction, ParseCtx, Probe};
+use crate::registry::{Category, DatagramOnly, On, PORT_ONLY, ProtocolSpec};
 
 const T_BIT: u16 = 0x8000;
 const L_BIT: u16 = 0x4000;
@@ -117,3 +118,12 @@ impl DatagramParser for Parser {
         }
     }
 }
+
+/// Registry entry (see [`crate::registry`]).
+pub const SPEC: ProtocolSpec = ProtocolSpec {
+    category: Category::Vpn,
+    udp: On::ports(&[1701]).probe(probe, PORT_ONLY),
+    ip_proto: Some(115),
+    parser: Some(|_| Box::new(DatagramOnly(Parser::default()))),
+    ..ProtocolSpec::new(AppProtocol::L2tp, "l2tp")
+};

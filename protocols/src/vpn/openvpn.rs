@@ -12,6 +12,7 @@ use super::Emitter;
 use crate::common::{ErrorBudget, Framer, be16_at, be32_at};
 use crate::event::AppProtocol;
 use crate::parser::{DatagramParser, Direction, ParseCtx, Probe, StreamParser};
+use crate::registry::{Both, Category, On, PORT_ONLY, ProtocolSpec};
 
 const HARD_RESET_CLIENT_V1: u8 = 1;
 const HARD_RESET_SERVER_V1: u8 = 2;
@@ -144,3 +145,12 @@ impl StreamParser for Parser {
         }
     }
 }
+
+/// Registry entry (see [`crate::registry`]).
+pub const SPEC: ProtocolSpec = ProtocolSpec {
+    category: Category::Vpn,
+    tcp: On::ports(&[1194]).probe(probe, PORT_ONLY),
+    udp: On::ports(&[1194]).probe(probe, PORT_ONLY),
+    parser: Some(|_| Box::new(Both(Parser::new()))),
+    ..ProtocolSpec::new(AppProtocol::OpenVpn, "openvpn")
+};

@@ -7,6 +7,7 @@ use super::Emitter;
 use crate::common::{ErrorBudget, Framer, be16_at, be32_at};
 use crate::event::AppProtocol;
 use crate::parser::{Direction, ParseCtx, Probe, StreamParser};
+use crate::registry::{ANY_PORT, Category, On, ProtocolSpec, StreamOnly};
 
 pub const MAGIC_COOKIE: u32 = 0x1A2B_3C4D;
 /// Smallest control message (Echo-Request, 16 bytes) and the largest defined
@@ -119,3 +120,11 @@ impl StreamParser for Parser {
         }
     }
 }
+
+/// Registry entry (see [`crate::registry`]).
+pub const SPEC: ProtocolSpec = ProtocolSpec {
+    category: Category::Vpn,
+    tcp: On::ports(&[1723]).probe(probe, ANY_PORT),
+    parser: Some(|_| Box::new(StreamOnly(Parser::new()))),
+    ..ProtocolSpec::new(AppProtocol::Pptp, "pptp")
+};

@@ -10,6 +10,7 @@
 use super::Emitter;
 use crate::event::AppProtocol;
 use crate::parser::{DatagramParser, Direction, ParseCtx, Probe};
+use crate::registry::{ANY_PORT, Category, DatagramOnly, On, ProtocolSpec};
 
 /// The handshake message a datagram is, by type and exact size.
 pub fn classify(data: &[u8]) -> Option<&'static str> {
@@ -52,3 +53,11 @@ impl DatagramParser for Parser {
         }
     }
 }
+
+/// Registry entry (see [`crate::registry`]).
+pub const SPEC: ProtocolSpec = ProtocolSpec {
+    category: Category::Vpn,
+    udp: On::ports(&[51820]).probe(probe, ANY_PORT),
+    parser: Some(|_| Box::new(DatagramOnly(Parser::new()))),
+    ..ProtocolSpec::new(AppProtocol::WireGuard, "wireguard")
+};

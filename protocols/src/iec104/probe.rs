@@ -38,3 +38,32 @@ pub fn probe(data: &[u8], _dir: Direction) -> Probe {
     };
     if ok { Probe::Match } else { Probe::NoMatch }
 }
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
+mod tests {
+    use super::*;
+    use crate::parser::Direction::{ToClient, ToServer};
+
+    #[test]
+    fn iec104_formats() {
+        let startdt_act = [0x68, 0x04, 0x07, 0x00, 0x00, 0x00];
+        assert_eq!(probe(&startdt_act, ToServer), Probe::Match);
+        let s_frame = [0x68, 0x04, 0x01, 0x00, 0x02, 0x00];
+        assert_eq!(probe(&s_frame, ToClient), Probe::Match);
+        // I-format: send seq 0, recv seq 0, then ASDU (type 100 interrogation ...).
+        let i_frame = [
+            0x68, 0x0E, 0x00, 0x00, 0x00, 0x00, 100, 1, 6, 0, 1, 0, 0, 0, 0, 20,
+        ];
+        assert_eq!(probe(&i_frame, ToServer), Probe::Match);
+        assert_eq!(
+            probe(&[0x68, 0x04, 0x05, 0, 0, 0], ToServer),
+            Probe::NoMatch
+        );
+        assert_eq!(probe(&[0x68, 0x04], ToServer), Probe::NeedMore);
+    }
+}

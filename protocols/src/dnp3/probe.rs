@@ -40,3 +40,33 @@ pub fn probe(data: &[u8], _dir: Direction) -> Probe {
         Probe::NoMatch
     }
 }
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
+mod tests {
+    use super::*;
+    use crate::parser::Direction::ToServer;
+
+    #[test]
+    fn dnp3_crc_check_value() {
+        // CRC-16/DNP check value from the CRC catalogue ("123456789").
+        assert_eq!(crc16(b"123456789"), 0xEA82);
+    }
+
+    #[test]
+    fn dnp3_link_header() {
+        // 05 64, LEN 5, CTRL 0xC9 (PRM, REQUEST LINK STATUS), DST 1, SRC 1024, CRC.
+        let mut h = vec![0x05, 0x64, 0x05, 0xC9, 0x01, 0x00, 0x00, 0x04];
+        let crc = crc16(&h);
+        h.extend_from_slice(&crc.to_le_bytes());
+        assert_eq!(probe(&h, ToServer), Probe::Match);
+        assert_eq!(probe(&h[..6], ToServer), Probe::NeedMore);
+        h[9] ^= 1;
+        assert_eq!(probe(&h, ToServer), Probe::NoMatch);
+        assert_eq!(probe(b"GET /", ToServer), Probe::NoMatch);
+    }
+}

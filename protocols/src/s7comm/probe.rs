@@ -69,3 +69,33 @@ fn s7_tsap(mut p: &[u8]) -> bool {
     }
     false
 }
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
+mod tests {
+    use super::*;
+    use crate::parser::Direction::ToServer;
+
+    #[test]
+    fn s7comm_setup_and_connection_request() {
+        // TPKT, COTP DT (LI 2, 0xF0, EOT), S7 header: 0x32, ROSCTR 1 (job) ...
+        let job = [
+            0x03, 0x00, 0x00, 0x19, 0x02, 0xF0, 0x80, 0x32, 0x01, 0, 0, 0, 0, 0, 0x08, 0, 0,
+        ];
+        assert_eq!(probe(&job, ToServer), Probe::Match);
+        // COTP CR with TPDU size, src TSAP 01 00, dst TSAP 01 02 (PG, rack 0 slot 2).
+        let cr = [
+            0x03, 0x00, 0x00, 0x16, 0x11, 0xE0, 0x00, 0x00, 0x00, 0x01, 0x00, 0xC0, 0x01, 0x0A,
+            0xC1, 0x02, 0x01, 0x00, 0xC2, 0x02, 0x01, 0x02,
+        ];
+        assert_eq!(probe(&cr, ToServer), Probe::Match);
+        // RDP's CR has a cookie, not S7 TSAPs.
+        let mut rdp = vec![0x03, 0x00, 0x00, 0x13, 0x0E, 0xE0, 0, 0, 0, 0, 0];
+        rdp.extend_from_slice(&[0x01, 0x00, 0x08, 0x00, 0x03, 0x00, 0x00, 0x00]);
+        assert_eq!(probe(&rdp, ToServer), Probe::NoMatch);
+    }
+}

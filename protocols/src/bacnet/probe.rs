@@ -29,3 +29,28 @@ pub fn probe(data: &[u8], _dir: Direction) -> Probe {
         Some(_) => Probe::NoMatch,
     }
 }
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
+mod tests {
+    use super::*;
+    use crate::parser::Direction::ToServer;
+
+    #[test]
+    fn bacnet_bvlc() {
+        // Original-Broadcast-NPDU, length 12, NPDU version 1, control 0x20, ... Who-Is.
+        let whois = [
+            0x81, 0x0B, 0x00, 0x0C, 0x01, 0x20, 0xFF, 0xFF, 0x00, 0xFF, 0x10, 0x08,
+        ];
+        assert_eq!(probe(&whois, ToServer), Probe::Match);
+        assert_eq!(probe(&whois[..11], ToServer), Probe::NoMatch);
+        assert_eq!(probe(&[0x81, 0x0B, 0x00, 0x02], ToServer), Probe::NoMatch);
+        let mut bad = whois;
+        bad[4] = 2;
+        assert_eq!(probe(&bad, ToServer), Probe::NoMatch);
+    }
+}

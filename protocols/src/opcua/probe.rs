@@ -39,3 +39,28 @@ pub fn probe(data: &[u8], _dir: Direction) -> Probe {
         Probe::Match
     }
 }
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
+mod tests {
+    use super::*;
+    use crate::parser::Direction::{ToClient, ToServer};
+
+    #[test]
+    fn opcua_hello_and_msg() {
+        let mut hel = b"HELF".to_vec();
+        hel.extend_from_slice(&32u32.to_le_bytes()); // MessageSize
+        hel.extend_from_slice(&0u32.to_le_bytes()); // ProtocolVersion
+        assert_eq!(probe(&hel, ToServer), Probe::Match);
+        assert_eq!(probe(b"HE", ToServer), Probe::NeedMore);
+        let mut msg = b"MSGC".to_vec();
+        msg.extend_from_slice(&100u32.to_le_bytes());
+        assert_eq!(probe(&msg, ToClient), Probe::Match);
+        assert_eq!(probe(b"HELX\x20\x00\x00\x00", ToServer), Probe::NoMatch);
+        assert_eq!(probe(b"GET / HTTP/1.1", ToServer), Probe::NoMatch);
+    }
+}

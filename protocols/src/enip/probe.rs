@@ -58,3 +58,35 @@ fn probe_encapsulation(data: &[u8], _dir: Direction) -> Probe {
     }
     Probe::Match
 }
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
+mod tests {
+    use super::*;
+    use crate::parser::Direction::ToServer;
+
+    #[test]
+    fn enip_register_session() {
+        let mut h = vec![0x65, 0x00, 0x04, 0x00]; // RegisterSession, length 4
+        h.extend_from_slice(&[0; 4]); // session handle
+        h.extend_from_slice(&[0; 4]); // status
+        h.extend_from_slice(&[0; 8]); // sender context
+        h.extend_from_slice(&[0; 4]); // options
+        h.extend_from_slice(&[1, 0, 0, 0]); // protocol version 1, options 0
+        assert_eq!(probe(&h, ToServer), Probe::Match);
+        assert_eq!(probe(&h[..10], ToServer), Probe::NeedMore);
+        h[20] = 1; // options must be zero
+        assert_eq!(probe(&h, ToServer), Probe::NoMatch);
+        assert_eq!(probe(b"\x16\x03", ToServer), Probe::NoMatch);
+        // Implicit I/O: 2 items; sequenced address (conn id, seq); connected data, 6 bytes.
+        let io = [
+            2, 0, 0x02, 0x80, 8, 0, 3, 6, 0x4b, 0, 1, 0, 0, 0, 0xB1, 0, 6, 0, 1, 0, 9, 9, 9, 9,
+        ];
+        assert_eq!(probe(&io, ToServer), Probe::Match);
+        assert_eq!(probe(&io[..23], ToServer), Probe::NoMatch);
+    }
+}
