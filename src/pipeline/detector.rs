@@ -1,6 +1,7 @@
 //! The detector thread: merges worker outputs into one deterministic order, writes
 //! events, runs detection and writes alerts.
 
+use super::chunk::ChunkPool;
 use super::merge::OrderedMerge;
 use super::sinks::Sinks;
 use super::worker::WorkerOut;
@@ -46,7 +47,7 @@ pub struct DetectorOutput {
 }
 
 pub fn run(
-    input: Receiver<WorkerOut>,
+    (input, chunks): (Receiver<WorkerOut>, ChunkPool),
     workers: usize,
     mut detector: Detector,
     mut sinks: Sinks,
@@ -106,13 +107,13 @@ pub fn run(
         match msg {
             WorkerOut::Events {
                 worker,
-                events,
+                chunk,
                 watermark,
             } => {
-                merge.push(worker, events, watermark);
-                merge.drain_ready(|ev| {
+                merge.push(worker, chunk, watermark);
+                merge.drain_ready(|ev, line| {
                     handle(
-                        ev,
+                        (ev, line),
                         &mut detector,
                         &mut sinks,
                         &mut alerts,
@@ -120,6 +121,9 @@ pub fn run(
                         &mut by_protocol,
                     )
                 });
+                for c in merge.take_spent() {
+                    chunks.give(c);
+                }
                 if last_publish.elapsed() >= PUBLISH_INTERVAL {
                     last_publish = Instant::now();
                     refresh_capture_stats(&shared, &mut detector);
@@ -148,9 +152,9 @@ pub fn run(
         }
     }
     // Every worker is done: release what is left (their watermarks are at the maximum).
-    merge.drain_ready(|ev| {
+    merge.drain_ready(|ev, line| {
         handle(
-            ev,
+            (ev, line),
             &mut detector,
             &mut sinks,
             &mut alerts,
@@ -172,7 +176,7 @@ pub fn run(
 }
 
 fn handle(
-    ev: &Event,
+    (ev, line): (&Event, &[u8]),
     detector: &mut Detector,
     sinks: &mut Sinks,
     alerts: &mut Vec<AlertLine>,
@@ -183,7 +187,7 @@ fn handle(
     if let Some(p) = ev.kind.protocol() {
         *by_protocol.entry(p).or_insert(0) += 1;
     }
-    sinks.event(ev);
+    sinks.event(ev, line);
     detector.on_event(ev, alerts);
     for line in alerts.drain(..) {
         sinks.alert(&line);
