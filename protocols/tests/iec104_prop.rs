@@ -17,8 +17,10 @@ use mizuban_protocols::iec104::{Iec104Config, Parser, asdu};
 use mizuban_protocols::parser::{Direction, ParseCtx, StreamParser};
 use proptest::prelude::*;
 
-/// (APDU bytes, expected (apci, type id, cot, ioas)).
-type Unit = (Vec<u8>, (&'static str, Option<u8>, Option<u8>, Vec<u32>));
+/// What an APDU decodes to: apci, type id, cot, IOAs.
+type Seen = (&'static str, Option<u8>, Option<u8>, Vec<u32>);
+/// APDU bytes and what they must decode to.
+type Unit = (Vec<u8>, Seen);
 
 fn unit() -> impl Strategy<Value = Unit> {
     let types: Vec<u8> = (1u8..=127)
@@ -55,7 +57,7 @@ fn unit() -> impl Strategy<Value = Unit> {
     ]
 }
 
-fn run(parts: &[&[u8]]) -> Vec<(&'static str, Option<u8>, Option<u8>, Vec<u32>)> {
+fn run(parts: &[&[u8]]) -> Vec<Seen> {
     let flow = FlowTuple {
         client: "10.0.0.1:40000".parse().unwrap(),
         server: "10.0.0.2:2404".parse().unwrap(),
