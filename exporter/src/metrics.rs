@@ -37,6 +37,9 @@ pub const MAX_MODBUS_EXCEPTION_SERIES: usize = 64;
 /// Series cap for control actions by (protocol, action, authorized): the 7 control
 /// protocols x 11 action classes x 2.
 pub const MAX_CONTROL_ACTION_SERIES: usize = 154;
+/// Series cap for the telecontrol families: DNP3 has 37 function names, IEC 104 about
+/// 75 type names and 7 S/U labels.
+pub const MAX_TELECONTROL_SERIES: usize = 160;
 /// Series cap for capture sources (configured interfaces).
 pub const MAX_SOURCE_SERIES: usize = 16;
 /// Series cap for queues (worker queues plus detector and sink).
@@ -113,6 +116,8 @@ docs! {
         "Closed-network verdict so far: 1 for the current one (closed, not_closed, undetermined), 0 for the others.";
     CONTROL_ACTIONS: "mizuban_control_actions_total", Counter, ["protocol", "action", "authorized"],
         "Control actions (writes, operates, program transfers, mode changes, restarts...) by protocol, action class and whether the control policy allowed the client.";
+    DNP3_CRC_ERRORS: "mizuban_dnp3_crc_errors_total", Counter, ["kind"],
+        "DNP3 link frames whose header CRC (kind header) or a user-data block CRC (kind data) failed.";
     DROPS: "mizuban_drops_total", Counter, ["reason"],
         "Packets, bytes or units dropped or left unparsed, by reason.";
     EVENTS: "mizuban_events_total", Counter, ["protocol"],
@@ -151,6 +156,14 @@ docs! {
         "TCP bytes acknowledged by receivers (denominator of capture loss).";
     TCP_MISSED: "mizuban_tcp_missed_bytes_total", Counter, [],
         "TCP bytes acknowledged but never captured (numerator of capture loss).";
+    TELECONTROL_DROPPED: "mizuban_telecontrol_dropped_total", Counter, ["protocol", "what"],
+        "DNP3 and IEC 104 units left out over a cap or skipped, by protocol and what (object headers, decoded objects, requests over the per-flow cap, fragments in progress, resync bytes).";
+    TELECONTROL_PARSE_ERRORS: "mizuban_telecontrol_parse_errors_total", Counter, ["protocol", "error"],
+        "DNP3 and IEC 104 parse errors by protocol and reason.";
+    TELECONTROL_PDUS: "mizuban_telecontrol_pdus_total", Counter, ["protocol", "pdu"],
+        "DNP3 application fragments by function and IEC 104 APDUs by type identification (S frames as s_frame, U frames by function).";
+    TELECONTROL_SEQUENCE_ERRORS: "mizuban_telecontrol_sequence_errors_total", Counter, ["protocol", "kind"],
+        "Sequence errors: DNP3 transport segments out of sequence; IEC 104 send sequence gaps and acknowledgements of frames never sent.";
 }
 
 /// The documented metric list as `(name, type, help)`.
@@ -335,6 +348,7 @@ pub struct Metrics {
     capture_bytes: CounterFamily<String>,
     capture_packets: CounterFamily<String>,
     closed_network_verdict: Vec<(Verdict, IntGauge)>,
+    dnp3_crc_errors: CounterFamily<&'static str>,
     control_actions: CounterFamily<(AppProtocol, mizuban_protocols::facts::Action, bool)>,
     drops: Vec<(DropReason, IntCounter)>,
     events: CounterFamily<AppProtocol>,
@@ -350,6 +364,10 @@ pub struct Metrics {
     reassembly_buffered_bytes: IntGauge,
     reassembly_gaps: IntCounter,
     syslog_sent: IntCounter,
+    telecontrol_dropped: CounterFamily<(&'static str, &'static str)>,
+    telecontrol_parse_errors: CounterFamily<(&'static str, &'static str)>,
+    telecontrol_pdus: CounterFamily<(&'static str, &'static str)>,
+    telecontrol_sequence_errors: CounterFamily<(&'static str, &'static str)>,
     tcp_acked_bytes: IntCounter,
     tcp_missed_bytes: IntCounter,
 }
@@ -398,6 +416,7 @@ impl Metrics {
             build_info,
             capture_bytes: CounterFamily::new(reg, &CAPTURE_BYTES, MAX_SOURCE_SERIES)?,
             closed_network_verdict,
+            dnp3_crc_errors: CounterFamily::new(reg, &DNP3_CRC_ERRORS, 2)?,
             control_actions: CounterFamily::new(reg, &CONTROL_ACTIONS, MAX_CONTROL_ACTION_SERIES)?,
             capture_packets: CounterFamily::new(reg, &CAPTURE_PACKETS, MAX_SOURCE_SERIES)?,
             drops,
@@ -428,6 +447,22 @@ impl Metrics {
             )?,
             reassembly_gaps: register(reg, IntCounter::with_opts(opts(&REASSEMBLY_GAPS))?)?,
             syslog_sent: register(reg, IntCounter::with_opts(opts(&SYSLOG_SENT))?)?,
+            telecontrol_dropped: CounterFamily::new(
+                reg,
+                &TELECONTROL_DROPPED,
+                MAX_TELECONTROL_SERIES,
+            )?,
+            telecontrol_parse_errors: CounterFamily::new(
+                reg,
+                &TELECONTROL_PARSE_ERRORS,
+                MAX_TELECONTROL_SERIES,
+            )?,
+            telecontrol_pdus: CounterFamily::new(reg, &TELECONTROL_PDUS, MAX_TELECONTROL_SERIES)?,
+            telecontrol_sequence_errors: CounterFamily::new(
+                reg,
+                &TELECONTROL_SEQUENCE_ERRORS,
+                MAX_TELECONTROL_SERIES,
+            )?,
             tcp_acked_bytes: register(reg, IntCounter::with_opts(opts(&TCP_ACKED))?)?,
             tcp_missed_bytes: register(reg, IntCounter::with_opts(opts(&TCP_MISSED))?)?,
         };
@@ -499,6 +534,20 @@ impl Metrics {
             .update(s.findings_active.iter().map(|(k, v)| (*k, *v)), |rule| {
                 (*rule).to_owned()
             });
+        let t = &s.telecontrol;
+        self.dnp3_crc_errors
+            .update(t.dnp3_crc_errors.iter().map(|(k, v)| (*k, *v)), |k| {
+                vec![(*k).to_owned()]
+            });
+        let pair = |(a, b): &(&'static str, &'static str)| vec![(*a).to_owned(), (*b).to_owned()];
+        self.telecontrol_dropped
+            .update(t.dropped.iter().map(|(k, v)| (*k, *v)), pair);
+        self.telecontrol_parse_errors
+            .update(t.parse_errors.iter().map(|(k, v)| (*k, *v)), pair);
+        self.telecontrol_pdus
+            .update(t.pdus.iter().map(|(k, v)| (*k, *v)), pair);
+        self.telecontrol_sequence_errors
+            .update(t.sequence_errors.iter().map(|(k, v)| (*k, *v)), pair);
         set_gauge(&self.flows_active, s.flows_active);
         raise_to(&self.flows_evicted, s.flows_evicted);
         self.health.update(&s.health);

@@ -101,6 +101,22 @@ pub struct ModbusCounters {
     pub response_time: LatencyBuckets,
 }
 
+/// DNP3 and IEC 104 counters (issue 11); keys are (protocol name, label).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TelecontrolCounters {
+    /// DNP3 fragments by function name; IEC 104 APDUs by type name, `s_frame`, or U
+    /// function name.
+    pub pdus: BTreeMap<(&'static str, &'static str), u64>,
+    pub parse_errors: BTreeMap<(&'static str, &'static str), u64>,
+    /// DNP3 CRC failures by kind: `header`, `data`.
+    pub dnp3_crc_errors: BTreeMap<&'static str, u64>,
+    /// `transport` (DNP3), `send_gap` and `ack_out_of_window` (IEC 104).
+    pub sequence_errors: BTreeMap<(&'static str, &'static str), u64>,
+    /// Units left out: `object_headers`, `decoded_objects`, `information_objects`,
+    /// `requests_over_cap`, `fragments_in_progress`, `resync_bytes`.
+    pub dropped: BTreeMap<(&'static str, &'static str), u64>,
+}
+
 /// Packets and bytes read from one configured source.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SourceCounters {
@@ -224,6 +240,7 @@ pub struct MetricsSnapshot {
     pub sources: Vec<SourceCounters>,
     /// Alerts the syslog output delivered (its losses are drops).
     pub syslog_sent: u64,
+    pub telecontrol: TelecontrolCounters,
     /// TCP bytes acknowledged by a receiver, and the part of them never captured: their
     /// ratio is the capture loss (as Zeek's capture-loss script computes it).
     pub tcp_acked_bytes: u64,
@@ -265,6 +282,13 @@ impl MetricsSnapshot {
             ..MetricsSnapshot::default()
         };
         s.alerts.insert(("internet_egress", Severity::High), 3);
+        let t = &mut s.telecontrol;
+        t.pdus.insert(("dnp3", "direct_operate"), 2);
+        t.pdus.insert(("iec104", "c_sc_na_1"), 3);
+        t.parse_errors.insert(("dnp3", "data_crc"), 1);
+        t.dnp3_crc_errors.insert("header", 1);
+        t.sequence_errors.insert(("iec104", "send_gap"), 1);
+        t.dropped.insert(("dnp3", "object_headers"), 5);
         for (i, sev) in SEVERITIES.iter().enumerate() {
             s.alerts.insert(("new_host", *sev), i as u64 + 1);
         }

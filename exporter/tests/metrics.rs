@@ -421,6 +421,39 @@ fn label_values_come_from_closed_sets() {
                 "class" => {
                     mizuban_exporter::metrics::health::EVICTION_CLASSES.contains(&v.as_str())
                 }
+                "pdu" => {
+                    use mizuban_protocols::{dnp3, iec104};
+                    (0..=255u8).any(|f| {
+                        dnp3::types::function_name(f) == v || iec104::types::type_name(f) == v
+                    }) || v == "s_frame"
+                        || (0..64u8).any(|f| iec104::apci::u_name(f) == v)
+                        || v == "other"
+                }
+                "error" => {
+                    use mizuban_protocols::{dnp3, iec104};
+                    dnp3::Anomaly::ALL.iter().any(|a| a.as_str() == v)
+                        || iec104::Anomaly::ALL.iter().any(|a| a.as_str() == v)
+                        || v == "other"
+                }
+                "kind" => [
+                    "header",
+                    "data",
+                    "transport",
+                    "send_gap",
+                    "ack_out_of_window",
+                    "other",
+                ]
+                .contains(&v.as_str()),
+                "what" => [
+                    "object_headers",
+                    "decoded_objects",
+                    "information_objects",
+                    "requests_over_cap",
+                    "fragments_in_progress",
+                    "resync_bytes",
+                    "other",
+                ]
+                .contains(&v.as_str()),
                 "version" => v == env!("CARGO_PKG_VERSION"),
                 // Rule ids are detect's &'static str constants; sources come from config.
                 "rule" | "source" | "protocol" => !v.is_empty() && v.len() < 64,
