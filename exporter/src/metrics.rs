@@ -13,6 +13,7 @@
 use crate::histogram::FixedHistogram;
 use crate::snapshot::{BaselineMode, MetricsSnapshot, QueueName};
 use mizuban_capture::DropReason;
+use mizuban_capture::encap::EncapKind;
 use mizuban_detect::Severity;
 use mizuban_detect::verdict::Verdict;
 use mizuban_protocols::AppProtocol;
@@ -103,6 +104,8 @@ docs! {
         "Closed-network verdict so far: 1 for the current one (closed, not_closed, undetermined), 0 for the others.";
     CONTROL_ACTIONS: "mizuban_control_actions_total", Counter, ["protocol", "action", "authorized"],
         "Control actions (writes, operates, program transfers, mode changes, restarts...) by protocol, action class and whether the control policy allowed the client.";
+    DECAPSULATED: "mizuban_decapsulated_packets_total", Counter, ["encapsulation"],
+        "Packets that reached the monitor inside an encapsulation (erspan_i, erspan_ii, erspan_iii, gre, vxlan, pppoe, qinq, mpls), by kind; the inner packet is what is analysed.";
     DROPS: "mizuban_drops_total", Counter, ["reason"],
         "Packets, bytes or units dropped or left unparsed, by reason.";
     EVENTS: "mizuban_events_total", Counter, ["protocol"],
@@ -318,6 +321,7 @@ pub struct Metrics {
     capture_packets: CounterFamily<String>,
     closed_network_verdict: Vec<(Verdict, IntGauge)>,
     control_actions: CounterFamily<(AppProtocol, mizuban_protocols::facts::Action, bool)>,
+    decapsulated: Vec<(EncapKind, IntCounter)>,
     drops: Vec<(DropReason, IntCounter)>,
     events: CounterFamily<AppProtocol>,
     findings_active: GaugeFamily<&'static str>,
@@ -366,6 +370,15 @@ impl Metrics {
             .map(|r| (*r, drops_vec.with_label_values(&[r.as_str()])))
             .collect();
 
+        let decap_vec = register(
+            reg,
+            IntCounterVec::new(opts(&DECAPSULATED), DECAPSULATED.labels)?,
+        )?;
+        let decapsulated = EncapKind::ALL
+            .iter()
+            .map(|k| (*k, decap_vec.with_label_values(&[k.as_str()])))
+            .collect();
+
         #[cfg(target_os = "linux")]
         reg.register(Box::new(
             prometheus::process_collector::ProcessCollector::for_self(),
@@ -381,6 +394,7 @@ impl Metrics {
             closed_network_verdict,
             control_actions: CounterFamily::new(reg, &CONTROL_ACTIONS, MAX_CONTROL_ACTION_SERIES)?,
             capture_packets: CounterFamily::new(reg, &CAPTURE_PACKETS, MAX_SOURCE_SERIES)?,
+            decapsulated,
             drops,
             events: CounterFamily::new(reg, &EVENTS, MAX_EVENT_SERIES)?,
             findings_active: GaugeFamily::new(reg, &FINDINGS_ACTIVE, MAX_FINDING_SERIES)?,
@@ -468,6 +482,9 @@ impl Metrics {
             s.control_actions.iter().map(|(k, v)| (*k, *v)),
             |(p, a, ok)| vec![p.as_str().to_owned(), a.as_str().to_owned(), ok.to_string()],
         );
+        for (kind, c) in &self.decapsulated {
+            raise_to(c, s.encap.get(*kind));
+        }
         for (reason, c) in &self.drops {
             raise_to(c, s.drops.get(*reason));
         }
