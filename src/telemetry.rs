@@ -37,6 +37,9 @@ pub fn snapshot(handles: &RunHandles, source_name: &str) -> MetricsSnapshot {
     }
     handles.syslog.add_to(&mut s.drops);
     s.syslog_sent = handles.syslog.sent.load(Ordering::Relaxed);
+    if let Ok(e) = handles.live.encap.lock() {
+        s.encap = *e;
+    }
     s.flows_active = engine.flows_active;
     s.flows_evicted = engine.flows_evicted;
     let detector_bytes = handles.detector.lock().map_or(0, |d| d.memory_bytes);

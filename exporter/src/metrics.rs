@@ -15,6 +15,7 @@ pub mod health;
 use crate::histogram::FixedHistogram;
 use crate::snapshot::{BaselineMode, MetricsSnapshot, QueueName};
 use mizuban_capture::DropReason;
+use mizuban_capture::encap::EncapKind;
 use mizuban_detect::Severity;
 use mizuban_detect::verdict::Verdict;
 use mizuban_protocols::AppProtocol;
@@ -116,6 +117,8 @@ docs! {
         "Closed-network verdict so far: 1 for the current one (closed, not_closed, undetermined), 0 for the others.";
     CONTROL_ACTIONS: "mizuban_control_actions_total", Counter, ["protocol", "action", "authorized"],
         "Control actions (writes, operates, program transfers, mode changes, restarts...) by protocol, action class and whether the control policy allowed the client.";
+    DECAPSULATED: "mizuban_decapsulated_packets_total", Counter, ["encapsulation"],
+        "Packets that reached the monitor inside an encapsulation (erspan_i, erspan_ii, erspan_iii, gre, vxlan, pppoe, qinq, mpls), by kind; the inner packet is what is analysed.";
     DNP3_CRC_ERRORS: "mizuban_dnp3_crc_errors_total", Counter, ["kind"],
         "DNP3 link frames whose header CRC (kind header) or a user-data block CRC (kind data) failed.";
     DROPS: "mizuban_drops_total", Counter, ["reason"],
@@ -350,6 +353,7 @@ pub struct Metrics {
     closed_network_verdict: Vec<(Verdict, IntGauge)>,
     dnp3_crc_errors: CounterFamily<&'static str>,
     control_actions: CounterFamily<(AppProtocol, mizuban_protocols::facts::Action, bool)>,
+    decapsulated: Vec<(EncapKind, IntCounter)>,
     drops: Vec<(DropReason, IntCounter)>,
     events: CounterFamily<AppProtocol>,
     findings_active: GaugeFamily<&'static str>,
@@ -403,6 +407,15 @@ impl Metrics {
             .map(|r| (*r, drops_vec.with_label_values(&[r.as_str()])))
             .collect();
 
+        let decap_vec = register(
+            reg,
+            IntCounterVec::new(opts(&DECAPSULATED), DECAPSULATED.labels)?,
+        )?;
+        let decapsulated = EncapKind::ALL
+            .iter()
+            .map(|k| (*k, decap_vec.with_label_values(&[k.as_str()])))
+            .collect();
+
         #[cfg(target_os = "linux")]
         reg.register(Box::new(
             prometheus::process_collector::ProcessCollector::for_self(),
@@ -419,6 +432,7 @@ impl Metrics {
             dnp3_crc_errors: CounterFamily::new(reg, &DNP3_CRC_ERRORS, 2)?,
             control_actions: CounterFamily::new(reg, &CONTROL_ACTIONS, MAX_CONTROL_ACTION_SERIES)?,
             capture_packets: CounterFamily::new(reg, &CAPTURE_PACKETS, MAX_SOURCE_SERIES)?,
+            decapsulated,
             drops,
             events: CounterFamily::new(reg, &EVENTS, MAX_EVENT_SERIES)?,
             findings_active: GaugeFamily::new(reg, &FINDINGS_ACTIVE, MAX_FINDING_SERIES)?,
@@ -523,6 +537,9 @@ impl Metrics {
             s.control_actions.iter().map(|(k, v)| (*k, *v)),
             |(p, a, ok)| vec![p.as_str().to_owned(), a.as_str().to_owned(), ok.to_string()],
         );
+        for (kind, c) in &self.decapsulated {
+            raise_to(c, s.encap.get(*kind));
+        }
         for (reason, c) in &self.drops {
             raise_to(c, s.drops.get(*reason));
         }

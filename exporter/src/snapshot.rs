@@ -222,6 +222,8 @@ pub struct MetricsSnapshot {
     /// Learning progress, 0.0 to 1.0 (elapsed packet time over the learning period).
     pub baseline_learning_progress: f64,
     /// Everything dropped or left unparsed, by reason.
+    /// Packets per encapsulation peeled (ERSPAN, GRE, VXLAN, PPPoE, QinQ, MPLS).
+    pub encap: mizuban_capture::encap::EncapCounters,
     pub drops: DropCounters,
     /// Protocol events emitted, by application protocol.
     pub events: BTreeMap<AppProtocol, u64>,

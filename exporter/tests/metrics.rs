@@ -454,6 +454,9 @@ fn label_values_come_from_closed_sets() {
                     "other",
                 ]
                 .contains(&v.as_str()),
+                "encapsulation" => mizuban_capture::encap::EncapKind::ALL
+                    .iter()
+                    .any(|e| e.as_str() == v),
                 "version" => v == env!("CARGO_PKG_VERSION"),
                 // Rule ids are detect's &'static str constants; sources come from config.
                 "rule" | "source" | "protocol" => !v.is_empty() && v.len() < 64,
