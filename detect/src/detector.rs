@@ -146,6 +146,16 @@ impl Detector {
         for s in &mut self.sources {
             s.on_event(ev, &self.policy, &mut findings);
         }
+        let at = crate::alert::FrameAt {
+            file: ev.file,
+            frame: ev.frame,
+        };
+        for f in findings
+            .iter_mut()
+            .filter(|f| f.frame.is_none() && ev.frame > 0)
+        {
+            f.frame = Some(at);
+        }
         self.store_findings(&mut findings, ev.ts, out);
         self.scratch = findings;
     }

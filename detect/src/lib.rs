@@ -9,6 +9,7 @@ pub mod baseline;
 pub mod config;
 pub mod control;
 pub mod detector;
+pub mod evidence;
 pub mod inventory;
 pub mod lru;
 pub mod oui;

@@ -22,7 +22,7 @@ pub const MAX_FINDINGS_PER_HOST: usize = 50;
 /// Hosts listed in the report; the rest are counted in `more_hosts`.
 pub const MAX_HOSTS: usize = 200;
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Closed,

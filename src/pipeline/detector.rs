@@ -1,6 +1,7 @@
 //! The detector thread: merges worker outputs into one deterministic order, writes
 //! events, runs detection and writes alerts.
 
+use super::chunk::ChunkPool;
 use super::merge::OrderedMerge;
 use super::sinks::Sinks;
 use super::worker::WorkerOut;
@@ -48,14 +49,17 @@ pub struct DetectorOutput {
 }
 
 pub fn run(
-    input: Receiver<WorkerOut>,
+    (input, chunks): (Receiver<WorkerOut>, ChunkPool),
     workers: usize,
     mut detector: Detector,
     mut sinks: Sinks,
     shared: SharedEngineStats,
     (shared_det, reload): (SharedDetectorStats, Arc<Mutex<Option<DetectConfig>>>),
-    live: bool,
+    // Live capture: the tracker whose evidence gets periodic snapshots for the report.
+    live_tracker: Option<mizuban_detect::baseline::SharedTracker>,
 ) -> DetectorOutput {
+    let live = live_tracker.is_some();
+    let mut last_snapshot = Instant::now();
     let mut last_flush = Instant::now();
     let mut by_protocol: BTreeMap<AppProtocol, u64> = BTreeMap::new();
     let mut last_publish = Instant::now();
@@ -82,10 +86,22 @@ pub fn run(
                     // log file rotated on an idle link reopen now (crate::logfile).
                     sinks.flush();
                 }
+                if let Some(t) = &live_tracker
+                    && last_snapshot.elapsed() >= super::evidence::SNAPSHOT_INTERVAL
+                {
+                    last_snapshot = Instant::now();
+                    snapshot_evidence(t, &shared, &detector);
+                }
                 continue;
             }
             Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
         };
+        if let Some(t) = &live_tracker
+            && last_snapshot.elapsed() >= super::evidence::SNAPSHOT_INTERVAL
+        {
+            last_snapshot = Instant::now();
+            snapshot_evidence(t, &shared, &detector);
+        }
         if live && last_flush.elapsed() >= LIVE_FLUSH_INTERVAL {
             last_flush = Instant::now();
             flush_updates(&mut detector, &mut sinks, &mut alerts);
@@ -93,13 +109,13 @@ pub fn run(
         match msg {
             WorkerOut::Events {
                 worker,
-                events,
+                chunk,
                 watermark,
             } => {
-                merge.push(worker, events, watermark);
-                merge.drain_ready(|ev| {
+                merge.push(worker, chunk, watermark);
+                merge.drain_ready(|ev, line| {
                     handle(
-                        ev,
+                        (ev, line),
                         &mut detector,
                         &mut sinks,
                         &mut alerts,
@@ -107,6 +123,9 @@ pub fn run(
                         &mut by_protocol,
                     )
                 });
+                for c in merge.take_spent() {
+                    chunks.give(c);
+                }
                 if last_publish.elapsed() >= PUBLISH_INTERVAL {
                     last_publish = Instant::now();
                     refresh_capture_stats(&shared, &mut detector);
@@ -135,9 +154,9 @@ pub fn run(
         }
     }
     // Every worker is done: release what is left (their watermarks are at the maximum).
-    merge.drain_ready(|ev| {
+    merge.drain_ready(|ev, line| {
         handle(
-            ev,
+            (ev, line),
             &mut detector,
             &mut sinks,
             &mut alerts,
@@ -159,7 +178,7 @@ pub fn run(
 }
 
 fn handle(
-    ev: &Event,
+    (ev, line): (&Event, &[u8]),
     detector: &mut Detector,
     sinks: &mut Sinks,
     alerts: &mut Vec<AlertLine>,
@@ -170,7 +189,7 @@ fn handle(
     if let Some(p) = ev.kind.protocol() {
         *by_protocol.entry(p).or_insert(0) += 1;
     }
-    sinks.event(ev);
+    sinks.event(ev, line);
     detector.on_event(ev, alerts);
     for line in alerts.drain(..) {
         sinks.alert(&line);
@@ -195,6 +214,21 @@ fn publish(
             *d.findings_active.entry(a.rule).or_insert(0) += 1;
         }
     }
+}
+
+/// The report's evidence from the latest worker counters (live capture).
+fn snapshot_evidence(
+    tracker: &mizuban_detect::baseline::SharedTracker,
+    shared: &SharedEngineStats,
+    detector: &Detector,
+) {
+    let mut total = EngineStats::default();
+    if let Ok(all) = shared.lock() {
+        for e in all.iter() {
+            total.merge(e);
+        }
+    }
+    super::evidence::snapshot(tracker, detector, &total);
 }
 
 /// Applies a policy reloaded on SIGHUP, keeping all learned state.

@@ -5,7 +5,9 @@
 //! ```
 
 pub mod batch;
+pub mod chunk;
 pub mod detector;
+pub mod evidence;
 pub mod files;
 pub mod health;
 pub mod merge;

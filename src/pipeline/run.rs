@@ -3,6 +3,7 @@
 //! back-pressure mode differ.
 
 use super::batch::{PacketBatch, WorkerMsg};
+use super::chunk::ChunkPool;
 use super::detector::{self, DetectorOutput, SharedDetectorStats, SharedEngineStats};
 use super::sinks::Sinks;
 use super::source::{BackPressure, FrameSource, LiveCounters, Source, SourceConfig, SourceStats};
@@ -14,6 +15,7 @@ use crossbeam_channel::bounded;
 use mizuban_capture::DropCounters;
 use mizuban_detect::baseline::{AssetTracker, SharedTracker};
 use mizuban_detect::{AlertLine, Detector};
+use mizuban_exporter::event_line::FileNames;
 use mizuban_protocols::{Engine, EngineStats, Event};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
@@ -95,6 +97,9 @@ pub fn run(
         .context("detection config")?;
     let tracker = opts.tracker.clone().unwrap_or_else(|| new_tracker(cfg));
     detector.add_source(Box::new(tracker.clone()));
+    mizuban_detect::baseline::tracker::lock(&tracker)
+        .evidence
+        .begin_run(&opts.input_names);
     if let Ok(mut slot) = handles.tracker.lock() {
         *slot = Some(tracker.clone());
     }
@@ -110,17 +115,28 @@ pub fn run(
 
     let (recycle_tx, recycle_rx) = bounded::<PacketBatch>(workers * queue + workers);
     let (out_tx, out_rx) = bounded(workers * queue.max(4));
+    // Every chunk in flight (the output queue and one per worker) can come back.
+    let chunks = ChunkPool::new(workers * queue.max(4) + 2 * workers);
+    let lines = opts
+        .sinks
+        .events
+        .is_some()
+        .then(|| Arc::new(FileNames::new(&opts.sinks.file_names)));
     let mut worker_txs = Vec::with_capacity(workers);
     let mut worker_handles = Vec::with_capacity(workers);
     for id in 0..workers {
         let (tx, rx) = bounded::<WorkerMsg>(queue);
         worker_txs.push(tx);
         let engine = Engine::new(&engine_cfg, workers);
-        let out = out_tx.clone();
-        let recycle = recycle_tx.clone();
+        let io = worker::WorkerIo {
+            output: out_tx.clone(),
+            recycle: recycle_tx.clone(),
+            chunks: chunks.clone(),
+            lines: lines.clone(),
+        };
         let h = std::thread::Builder::new()
             .name(format!("mizuban-worker-{id}"))
-            .spawn(move || worker::run(id, engine, rx, out, recycle))
+            .spawn(move || worker::run(id, engine, rx, io))
             .context("spawning a worker thread")?;
         worker_handles.push(h);
     }
@@ -131,9 +147,20 @@ pub fn run(
     let shared_det = (handles.detector.clone(), handles.reload.clone());
     let live = opts.back_pressure == BackPressure::Drop;
     let sinks = opts.sinks;
+    let det_tracker = tracker.clone();
     let det_handle = std::thread::Builder::new()
         .name("mizuban-detector".into())
-        .spawn(move || detector::run(out_rx, workers, detector, sinks, shared, shared_det, live))
+        .spawn(move || {
+            detector::run(
+                (out_rx, chunks),
+                workers,
+                detector,
+                sinks,
+                shared,
+                shared_det,
+                live.then_some(det_tracker),
+            )
+        })
         .context("spawning the detector thread")?;
 
     // The source runs on this thread: it is the one that owns the capture handle.
@@ -196,6 +223,7 @@ pub fn run(
         &engine_stats,
         detector.scan_bytes(),
     );
+    super::evidence::finish(&tracker, &detector, &summary);
     Ok(RunResult {
         summary,
         source: source_stats,

@@ -30,6 +30,8 @@ pub struct EngineStats {
     pub missed_bytes: u64,
     pub events: u64,
     pub modbus: crate::modbus::Stats,
+    pub dnp3: crate::dnp3::Stats,
+    pub iec104: crate::iec104::Stats,
     /// Evictions, emergency mode, memory and capture health (issue 14).
     pub health: crate::flow::HealthStats,
 }
@@ -60,6 +62,8 @@ impl EngineStats {
         self.missed_bytes = self.missed_bytes.saturating_add(o.missed_bytes);
         self.events = self.events.saturating_add(o.events);
         self.modbus.merge(&o.modbus);
+        self.dnp3.merge(&o.dnp3);
+        self.iec104.merge(&o.iec104);
         self.health.merge(&o.health);
     }
 }
