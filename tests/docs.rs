@@ -39,7 +39,7 @@ fn example_config_is_valid() {
         "[flows]",
         "[reassembly]",
         "[defrag]",
-        "[modbus]",
+        "[protocols.modbus]",
         "[detect.policy]",
         "[exporter]",
         "[state]",

@@ -14,7 +14,9 @@ pub mod lru;
 pub mod oui;
 pub mod persist;
 pub mod policy;
+pub mod registry;
 pub mod rules;
+pub mod spec;
 pub mod store;
 pub mod verdict;
 
