@@ -116,6 +116,7 @@ pub struct Config {
     pub exporter: ExporterConfig,
     pub state: StateConfig,
     pub output: OutputConfig,
+    pub limits: mizuban_capture::budget::LimitsConfig,
     /// Deprecation warnings found while loading; [`Config::load`] prints them.
     #[serde(skip)]
     pub warnings: Vec<String>,
@@ -207,6 +208,7 @@ impl Config {
             return Err("flows.max_flows: must be at least 1".into());
         }
         self.output.syslog.validate()?;
+        self.limits.validate()?;
         crate::config::validate_detect(&self.detect)
     }
 
@@ -216,6 +218,7 @@ impl Config {
             reassembly: self.reassembly.clone(),
             defrag: self.defrag.clone(),
             protocols: self.protocols.clone(),
+            budget: self.limits.budget(),
         }
     }
 
@@ -313,6 +316,17 @@ mod tests {
     fn durations_parse_in_sections() {
         let c = Config::parse("[flows]\nudp_idle_timeout = \"5m\"\n", "t").unwrap();
         assert_eq!(c.flows.udp_idle_timeout, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn memory_budget_parses_and_is_checked() {
+        let c = Config::parse("[limits]\nmemory = \"64MB\"\n", "t").unwrap();
+        assert_eq!(c.limits.memory, 64 << 20);
+        assert_eq!(c.engine().budget.total, 64 << 20);
+        let err = Config::parse("[limits]\nmemory = \"1MB\"\n", "t").unwrap_err();
+        assert!(err.to_string().contains("limits.memory"), "{err}");
+        let err = Config::parse("[limits]\nmemory = \"lots\"\n", "t").unwrap_err();
+        assert!(err.to_string().contains("invalid size"), "{err}");
     }
 
     #[test]

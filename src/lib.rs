@@ -5,6 +5,7 @@ pub mod config;
 pub mod live;
 pub mod logfile;
 pub mod pipeline;
+pub mod report;
 pub mod state;
 pub mod synth;
 pub mod syslog;

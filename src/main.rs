@@ -9,6 +9,7 @@ use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod cli_report;
 mod cli_state;
 mod gen_docs;
 
@@ -54,6 +55,19 @@ enum Command {
     Baseline(cli_state::BaselineArgs),
     /// Print the asset inventory of a state file (STATE_DIR/state.json).
     Assets(cli_state::AssetsArgs),
+    /// Write the audit report: one self-contained HTML file (Japanese or English),
+    /// each section mapped to the water-sector guideline item it serves.
+    ///
+    /// From capture files (replayed with --config and --baseline) or from a sensor's
+    /// state file (--from-state STATE_DIR/state.json). Opens offline in any browser
+    /// and prints on A4 (the map on a landscape page).
+    ///
+    /// Example: mizuban report --lang ja --out report.html --from-state /var/lib/mizuban/state.json
+    Report(cli_report::ReportArgs),
+    /// Draw the communication map alone, as SVG or Graphviz DOT.
+    ///
+    /// Example: mizuban map --format dot samples/water-plant.pcap | dot -Tpdf -o map.pdf
+    Map(cli_report::MapArgs),
     /// Check a configuration file and explain any error (key and line).
     CheckConfig {
         /// The TOML configuration file.
@@ -204,6 +218,8 @@ fn main() -> ExitCode {
         Command::CheckConfig { file } => check_config(&file),
         Command::Baseline(args) => cli_state::baseline(args),
         Command::Assets(args) => cli_state::assets(args),
+        Command::Report(args) => cli_report::report(args),
+        Command::Map(args) => cli_report::map(args),
         #[cfg(feature = "live")]
         Command::Capture(args) => capture(args),
     };

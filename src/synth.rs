@@ -10,6 +10,8 @@ use mizuban_capture::{LinkType, Timestamp};
 use std::io::{self, Write};
 use std::net::Ipv4Addr;
 
+pub mod flood;
+
 /// One host on the synthetic network.
 #[derive(Copy, Clone, Debug)]
 pub struct Host {

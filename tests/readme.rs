@@ -160,6 +160,8 @@ fn the_usage_block_lists_every_option_of_help() {
         ("mizuban baseline approve", vec!["baseline", "approve"]),
         ("mizuban baseline show", vec!["baseline", "diff"]),
         ("mizuban assets", vec!["assets"]),
+        ("mizuban report", vec!["report"]),
+        ("mizuban map", vec!["map"]),
         ("mizuban check-config", vec!["check-config"]),
     ];
     if cfg!(feature = "live") {

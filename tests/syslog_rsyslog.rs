@@ -212,12 +212,15 @@ fn rsyslogd_receives_every_alert_over_udp_and_tcp_and_in_cef() {
     let dir = tempfile::tempdir().unwrap();
     let r = start_rsyslog(dir.path());
 
+    let udp_prom = dir.path().join("udp.prom");
     let udp = replay(
         dir.path(),
         "udp",
         &[
             "--alerts-syslog".into(),
             format!("udp://127.0.0.1:{}", r.udp),
+            "--metrics-textfile".into(),
+            udp_prom.display().to_string(),
         ],
     );
     assert!(
@@ -225,6 +228,11 @@ fn rsyslogd_receives_every_alert_over_udp_and_tcp_and_in_cef() {
         "the sample has internet egress"
     );
     assert_same(&udp, &received(&r, "imudp", udp.len()), false);
+    assert_eq!(
+        counter(&udp_prom, "mizuban_syslog_sent_total"),
+        udp.len(),
+        "every alert rsyslogd received is counted as sent"
+    );
 
     let tcp = replay(
         dir.path(),
@@ -269,11 +277,16 @@ fn unreachable_tcp_receiver_is_counted_not_waited_for() {
         ],
     );
     assert!(!alerts.is_empty());
-    let text = std::fs::read_to_string(&prom).unwrap();
-    let unsent: usize = text
-        .lines()
-        .find_map(|l| l.strip_prefix("mizuban_drops_total{reason=\"syslog_unsent\"}"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no syslog_unsent drops in:\n{text}"));
+    let unsent = counter(&prom, "mizuban_drops_total{reason=\"syslog_unsent\"}");
     assert_eq!(unsent, alerts.len());
+    assert_eq!(counter(&prom, "mizuban_syslog_sent_total"), 0);
+}
+
+/// The value of one series in a Prometheus text file.
+fn counter(prom: &std::path::Path, series: &str) -> usize {
+    let text = std::fs::read_to_string(prom).unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(series))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {series} in:\n{text}"))
 }

@@ -40,6 +40,7 @@ drop_reasons! {
     ReassemblyFlowCap => "reassembly_flow_cap", "Out-of-order bytes over the per-flow buffer cap.";
     ReassemblyGlobalCap => "reassembly_global_cap", "Out-of-order bytes over the global buffer cap.";
     ReassemblyGap => "reassembly_gap", "Bytes never seen in a TCP stream (capture loss or pickup).";
+    SeqOutOfWindow => "seq_out_of_window", "TCP payload bytes whose sequence number lies far outside the stream's window (forged, random or garbled): not reassembled, not counted as capture loss.";
     ParseError => "parse_error", "An application unit a parser could not decode.";
     TxCap => "tx_cap", "Pending transactions over the per-flow cap.";
     InventoryFull => "inventory_full", "The asset inventory or baseline was full.";

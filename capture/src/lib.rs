@@ -4,6 +4,8 @@
 //! each into a fixed-size, allocation-free [`PacketInfo`] that the rest of the pipeline
 //! routes on. Nothing here judges traffic: that is `mizuban-detect`'s job.
 
+pub mod budget;
+pub mod community_id;
 pub mod decode;
 pub mod defrag;
 pub mod drop;

@@ -76,6 +76,13 @@ pub type Evidence = BTreeMap<&'static str, String>;
 /// Longest evidence value kept; longer values are cut on a char boundary.
 pub const MAX_EVIDENCE_VALUE_LEN: usize = 256;
 
+/// A packet in a run: the input's index and the 1-based frame number (0 for none).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct FrameAt {
+    pub file: u16,
+    pub frame: u64,
+}
+
 /// One alert: a rule firing on a de-duplication key; repeats raise `count`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Alert {
@@ -96,6 +103,10 @@ pub struct Alert {
     pub transport: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vlan: Option<u16>,
+    /// Community ID v1 (seed 0) of the flow that raised the alert, the key Zeek,
+    /// Suricata and Malcolm use for the same flow.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub community_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub src_ip: Option<IpAddr>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -118,6 +129,12 @@ pub struct Alert {
     pub dst_name: Option<String>,
     pub message: String,
     pub evidence: Evidence,
+    /// The packet that raised it and the latest that repeated it (for the report; not
+    /// in the JSON line).
+    #[serde(skip)]
+    pub first_frame: Option<FrameAt>,
+    #[serde(skip)]
+    pub last_frame: Option<FrameAt>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
@@ -162,8 +179,12 @@ pub struct Finding {
     pub dst_mac: Option<MacAddr>,
     pub transport: Option<&'static str>,
     pub vlan: Option<u16>,
+    /// Set with the flow (see [`Alert::community_id`]).
+    pub community_id: Option<String>,
     pub direction: Option<Direction>,
     pub evidence: Evidence,
+    /// The packet the finding came from (set by the detector).
+    pub frame: Option<FrameAt>,
     /// Only refresh the evidence (and message, if non-empty) of an existing alert: do not
     /// raise its count, and create nothing if the alert does not exist (e.g. a flow's end
     /// updating the alert its start raised).
@@ -198,6 +219,7 @@ impl Finding {
         self.dst_port = Some(flow.server.port());
         self.transport = Some(flow.transport());
         self.vlan = flow.vlan.innermost();
+        self.community_id = flow.community_id();
         self
     }
 

@@ -56,6 +56,8 @@ pub struct DetectConfig {
     pub inventory: crate::inventory::InventoryConfig,
     /// `[detect.control]`: who may write to, program, stop or restart a controller.
     pub control: crate::control::ControlConfig,
+    /// `[detect.scan]`: address, port and ICS discovery scans.
+    pub scan: crate::scan::ScanConfig,
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -152,6 +154,12 @@ pub struct VerdictConfig {
     pub min_packets: u64,
     /// Missed / acknowledged bytes above which "no finding" proves nothing.
     pub max_capture_loss: f64,
+    /// One-sided TCP sessions / all TCP sessions above which the view is one-sided (a
+    /// SPAN port copying one direction): "no egress seen" then proves nothing.
+    pub max_one_sided: f64,
+    /// TCP payload bytes whose sequence numbers could not be followed / all TCP payload
+    /// bytes above which the monitor did not really see the TCP data.
+    pub max_unfollowable: f64,
 }
 
 impl Default for VerdictConfig {
@@ -159,9 +167,14 @@ impl Default for VerdictConfig {
         VerdictConfig {
             min_packets: DEFAULT_VERDICT_MIN_PACKETS,
             max_capture_loss: DEFAULT_VERDICT_MAX_CAPTURE_LOSS,
+            max_one_sided: DEFAULT_VERDICT_MAX_ONE_SIDED,
+            max_unfollowable: DEFAULT_VERDICT_MAX_UNFOLLOWABLE,
         }
     }
 }
+
+pub const DEFAULT_VERDICT_MAX_ONE_SIDED: f64 = 0.2;
+pub const DEFAULT_VERDICT_MAX_UNFOLLOWABLE: f64 = 0.05;
 
 /// One configuration error: the dotted key it concerns and what is wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]

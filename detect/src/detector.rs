@@ -11,6 +11,7 @@ use crate::lru::Lru;
 use crate::policy::Policy;
 use crate::rules::names::NameCache;
 use crate::rules::{Ctx, Rules};
+use crate::scan::{ScanConfig, Scans};
 use crate::store::{AlertStore, Raised};
 use mizuban_capture::{DropCounters, DropReason, MacAddr, Timestamp};
 use mizuban_protocols::{Event, EventKind};
@@ -60,6 +61,7 @@ pub struct Detector {
     names: NameCache,
     macs: Lru<IpAddr, MacAddr>,
     sources: Vec<Box<dyn FindingSource>>,
+    scans: Scans,
     scratch: Vec<Finding>,
     period: Option<(Timestamp, Timestamp)>,
     capture: CaptureStats,
@@ -69,7 +71,9 @@ pub struct Detector {
 impl Detector {
     pub fn new(cfg: &DetectConfig) -> Result<Detector, String> {
         let policy = Policy::compile(cfg).map_err(|e| e.to_string())?;
-        Ok(Detector::with_policy(policy))
+        let mut d = Detector::with_policy(policy);
+        d.scans = Scans::new(&cfg.scan);
+        Ok(d)
     }
 
     pub fn with_policy(policy: Policy) -> Detector {
@@ -85,6 +89,7 @@ impl Detector {
             names: NameCache::default(),
             macs: Lru::new(MAC_CACHE_CAP),
             sources: Vec::new(),
+            scans: Scans::new(&ScanConfig::default()),
             scratch: Vec::new(),
             period: None,
             capture: CaptureStats::default(),
@@ -137,8 +142,19 @@ impl Detector {
             store: &self.store,
         };
         self.rules.on_event(ev, &ctx, &mut findings);
+        self.scans.on_event(ev, &self.policy, &mut findings);
         for s in &mut self.sources {
             s.on_event(ev, &self.policy, &mut findings);
+        }
+        let at = crate::alert::FrameAt {
+            file: ev.file,
+            frame: ev.frame,
+        };
+        for f in findings
+            .iter_mut()
+            .filter(|f| f.frame.is_none() && ev.frame > 0)
+        {
+            f.frame = Some(at);
         }
         self.store_findings(&mut findings, ev.ts, out);
         self.scratch = findings;
@@ -267,7 +283,14 @@ impl Detector {
             packets,
             acked_bytes,
             missed_bytes,
+            health: self.capture.health,
         };
+    }
+
+    /// What the engine learnt about the capture itself (one-sided sessions, duplicates,
+    /// unfollowable TCP data), for the verdict.
+    pub fn set_capture_health(&mut self, health: crate::verdict::CaptureHealth) {
+        self.capture.health = health;
     }
 
     /// First and last packet time of the events seen.
@@ -298,6 +321,12 @@ impl Detector {
             DropReason::InventoryFull,
             self.rules.failed_login_clients_dropped(),
         );
+        d.add(DropReason::InventoryFull, self.scans.evicted());
         d
+    }
+
+    /// Bytes the scan counters account (part of the detector's memory share).
+    pub fn scan_bytes(&self) -> u64 {
+        self.scans.bytes()
     }
 }

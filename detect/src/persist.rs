@@ -21,7 +21,8 @@ use std::path::{Path, PathBuf};
 /// structs, even an added field: they deny unknown fields, so an older build refuses a
 /// newer file on its version (a clear message) instead of failing on, or worse
 /// silently dropping, a field it does not know.
-pub const SCHEMA_VERSION: u32 = 1;
+/// 2: `evidence` (links, control actions, alerts and runs for `mizuban report`).
+pub const SCHEMA_VERSION: u32 = 2;
 /// Largest state file we read: far above a full baseline (caps x item size), small
 /// enough that a wrong path cannot exhaust memory.
 pub const MAX_STATE_FILE_BYTES: u64 = 512 * 1024 * 1024;
@@ -52,6 +53,8 @@ impl Kind {
 pub struct DetectState {
     pub baseline: Option<BaselineState>,
     pub inventory: Option<InventoryState>,
+    /// What the report shows besides the inventory (absent in version 1 files).
+    pub evidence: Option<crate::evidence::EvidenceState>,
 }
 
 #[derive(Serialize)]

@@ -3,7 +3,8 @@
 //! - closed-network rules: [`crate::rules::ALL`] (one module per rule in `rules/`);
 //! - baseline rules: [`crate::baseline::rules::RULES`];
 //! - inventory rules: [`crate::baseline::rules::INVENTORY_RULES`];
-//! - control rules: [`crate::control::RULES`].
+//! - control rules: [`crate::control::RULES`];
+//! - scan rules: [`crate::scan::RULES`].
 //!
 //! A new rule: write its module, give it a `pub const SPEC: RuleSpec`, and add the spec
 //! to its family's list. The config's `[detect.rules.<id>]` and allow entries, the
@@ -24,6 +25,7 @@ pub fn all() -> impl Iterator<Item = &'static RuleSpec> {
         .chain(crate::baseline::rules::RULES)
         .chain(crate::baseline::rules::INVENTORY_RULES)
         .chain(crate::control::RULES)
+        .chain(crate::scan::RULES)
 }
 
 /// The spec of a rule, by id.

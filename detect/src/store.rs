@@ -103,6 +103,14 @@ impl AlertStore {
             if !f.evidence_only {
                 a.count = a.count.saturating_add(1);
             }
+            if f.frame.is_some() {
+                if f.ts < a.first_seen || a.first_frame.is_none() {
+                    a.first_frame = f.frame;
+                }
+                if f.ts >= a.last_seen {
+                    a.last_frame = f.frame;
+                }
+            }
             a.first_seen = a.first_seen.min(f.ts);
             a.last_seen = a.last_seen.max(f.ts);
             a.severity = a.severity.max(f.severity);
@@ -151,6 +159,7 @@ impl AlertStore {
             direction: f.direction,
             transport: f.transport,
             vlan: f.vlan,
+            community_id: f.community_id,
             src_ip: f.src_ip,
             src_port: f.src_port,
             src_mac: f.src_mac,
@@ -159,6 +168,8 @@ impl AlertStore {
             dst_mac: f.dst_mac,
             message: f.message,
             evidence: f.evidence,
+            first_frame: f.frame,
+            last_frame: f.frame,
             ..Alert::default()
         };
         fill(&mut alert);

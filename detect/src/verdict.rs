@@ -22,7 +22,7 @@ pub const MAX_FINDINGS_PER_HOST: usize = 50;
 /// Hosts listed in the report; the rest are counted in `more_hosts`.
 pub const MAX_HOSTS: usize = 200;
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Closed,
@@ -48,6 +48,45 @@ pub struct CaptureStats {
     pub acked_bytes: u64,
     /// Acknowledged bytes the monitor never saw.
     pub missed_bytes: u64,
+    /// The view's own health (issue 14): see [`CaptureHealth`].
+    pub health: CaptureHealth,
+}
+
+/// What the engine learnt about how the port is mirrored.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct CaptureHealth {
+    /// TCP flows of three packets or more, and of those the ones seen in one direction.
+    pub tcp_sessions: u64,
+    pub one_sided_sessions: u64,
+    /// TCP payload bytes seen, and those too far outside their stream's window to follow.
+    pub tcp_payload_bytes: u64,
+    pub unfollowable_bytes: u64,
+    pub unfollowable_flows: u64,
+    /// Frames seen twice in a row (the same packet mirrored twice).
+    pub duplicate_frames: u64,
+}
+
+/// One-sided sessions needed before their ratio counts: one odd flow is not a SPAN port.
+pub const MIN_ONE_SIDED_SESSIONS: u64 = 3;
+
+impl CaptureHealth {
+    pub fn one_sided_ratio(&self) -> f64 {
+        ratio(self.one_sided_sessions, self.tcp_sessions)
+    }
+
+    pub fn unfollowable_ratio(&self) -> f64 {
+        ratio(self.unfollowable_bytes, self.tcp_payload_bytes)
+    }
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 {
+        return 0.0;
+    }
+    // u64 -> f64 loses precision only beyond 2^53: irrelevant for a ratio.
+    #[allow(clippy::cast_precision_loss)]
+    let r = a as f64 / b as f64;
+    r.clamp(0.0, 1.0)
 }
 
 impl CaptureStats {
@@ -106,6 +145,8 @@ pub struct VerdictReport {
     pub capture_loss: f64,
     pub min_packets: u64,
     pub max_capture_loss: f64,
+    /// One-sided sessions, duplicates, unfollowable TCP data.
+    pub capture_health: CaptureHealth,
     /// Why the verdict is what it is, one short sentence each.
     pub reasons: Vec<String>,
     /// Alerts that break the closed-network assumption, by internal host (address order).
@@ -189,6 +230,25 @@ pub fn assess<'a>(
                 cfg.max_capture_loss * 100.0
             ));
         }
+        let h = &capture.health;
+        if h.one_sided_sessions >= MIN_ONE_SIDED_SESSIONS && h.one_sided_ratio() > cfg.max_one_sided
+        {
+            reasons.push(format!(
+                "one-sided capture: {} of {} TCP sessions ({:.1} %) were seen in one direction only, above the {:.1} % threshold (is the SPAN port copying both directions?)",
+                h.one_sided_sessions,
+                h.tcp_sessions,
+                h.one_sided_ratio() * 100.0,
+                cfg.max_one_sided * 100.0
+            ));
+        }
+        if h.unfollowable_ratio() > cfg.max_unfollowable {
+            reasons.push(format!(
+                "TCP data not followed: {:.1} % of TCP payload bytes had sequence numbers far outside their stream ({} flows), above the {:.1} % threshold",
+                h.unfollowable_ratio() * 100.0,
+                h.unfollowable_flows,
+                cfg.max_unfollowable * 100.0
+            ));
+        }
         if reasons.is_empty() {
             reasons.push("no traffic with the internet or internet VPN seen".to_owned());
             Verdict::Closed
@@ -210,6 +270,7 @@ pub fn assess<'a>(
         capture_loss: loss,
         min_packets: cfg.min_packets,
         max_capture_loss: cfg.max_capture_loss,
+        capture_health: capture.health,
         reasons,
         hosts,
         more_hosts,
@@ -252,6 +313,18 @@ impl VerdictReport {
             self.missed_bytes,
             self.acked_bytes
         );
+        let h = &self.capture_health;
+        if h.tcp_sessions > 0 || h.duplicate_frames > 0 || h.unfollowable_flows > 0 {
+            let _ = writeln!(
+                s,
+                "  capture view: {} of {} TCP sessions one-sided ({:.1} %), {} duplicate frames, {} TCP flows not followable",
+                h.one_sided_sessions,
+                h.tcp_sessions,
+                h.one_sided_ratio() * 100.0,
+                h.duplicate_frames,
+                h.unfollowable_flows
+            );
+        }
         for r in &self.reasons {
             let _ = writeln!(s, "  {r}");
         }

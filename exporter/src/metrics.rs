@@ -10,6 +10,8 @@
 //! on its series count; keys past the cap are summed into one `other` series, so even a
 //! hostile sender of every Modbus function code cannot grow the scrape without bound.
 
+pub mod health;
+
 use crate::histogram::FixedHistogram;
 use crate::snapshot::{BaselineMode, MetricsSnapshot, QueueName};
 use mizuban_capture::DropReason;
@@ -98,8 +100,16 @@ docs! {
         "Always 1; the version label names the running build.";
     CAPTURE_BYTES: "mizuban_capture_bytes_total", Counter, ["source"],
         "Bytes read from a capture source (wire length, link layer included).";
+    CAPTURE_DUPLICATES: "mizuban_capture_duplicate_frames_total", Counter, [],
+        "Frames that repeat the one just before in their flow within 1 ms: the same packet mirrored twice.";
+    CAPTURE_ONE_SIDED: "mizuban_capture_one_sided_flows", Gauge, [],
+        "TCP sessions (3 packets or more) ended so far that were seen in one direction only (a SPAN port copying one direction).";
     CAPTURE_PACKETS: "mizuban_capture_packets_total", Counter, ["source"],
         "Packets read from a capture source.";
+    CAPTURE_TCP_SESSIONS: "mizuban_capture_tcp_sessions", Gauge, [],
+        "TCP sessions (3 packets or more) ended so far: the denominator of the one-sided ratio.";
+    CAPTURE_UNFOLLOWABLE: "mizuban_capture_unfollowable_flows_total", Counter, [],
+        "TCP flows whose sequence numbers lay far outside their window (random, forged or garbled): not reassembled, not counted as capture loss.";
     VERDICT: "mizuban_closed_network_verdict", Gauge, ["verdict"],
         "Closed-network verdict so far: 1 for the current one (closed, not_closed, undetermined), 0 for the others.";
     CONTROL_ACTIONS: "mizuban_control_actions_total", Counter, ["protocol", "action", "authorized"],
@@ -110,10 +120,18 @@ docs! {
         "Protocol events emitted, by application protocol.";
     FINDINGS_ACTIVE: "mizuban_findings_active", Gauge, ["rule"],
         "Alerts currently held by the alert store (distinct de-duplication keys), by rule.";
+    FLOW_EMERGENCY: "mizuban_flow_emergency_active", Gauge, [],
+        "Workers whose flow table is in emergency mode (at 90 % of its memory share): cheap flows get short timeouts.";
+    FLOW_EVICTIONS: "mizuban_flow_evictions_total", Counter, ["class"],
+        "Flows evicted to stay within the memory budget, by class, least valuable first (one_sided, handshake_less, payload_less, established; emergency_timeout for early expiry).";
     FLOWS_ACTIVE: "mizuban_flows_active", Gauge, [],
         "Flows currently in the flow tables.";
     FLOWS_EVICTED: "mizuban_flows_evicted_total", Counter, [],
         "Flows evicted from a full flow table before they ended.";
+    MEMORY_BYTES: "mizuban_memory_bytes", Gauge, ["table"],
+        "Bytes each table accounts against its share of the memory budget (flows, reassembly, defrag, detector, queues).";
+    MEMORY_LIMIT: "mizuban_memory_limit_bytes", Gauge, [],
+        "The process's memory budget ([limits] memory).";
     MODBUS_EXCEPTIONS: "mizuban_modbus_exceptions_total", Counter, ["function", "code"],
         "Modbus exception responses by request function code and exception code.";
     MODBUS_RESPONSE_TIME: "mizuban_modbus_response_time_seconds", Histogram, [],
@@ -128,6 +146,8 @@ docs! {
         "Out-of-order TCP bytes held for reassembly.";
     REASSEMBLY_GAPS: "mizuban_reassembly_gaps_total", Counter, [],
         "Holes in TCP streams: byte ranges never captured.";
+    SYSLOG_SENT: "mizuban_syslog_sent_total", Counter, [],
+        "Alerts handed to the syslog receiver (UDP datagrams sent, TCP frames written).";
     TCP_ACKED: "mizuban_tcp_acked_bytes_total", Counter, [],
         "TCP bytes acknowledged by receivers (denominator of capture loss).";
     TCP_MISSED: "mizuban_tcp_missed_bytes_total", Counter, [],
@@ -354,6 +374,7 @@ pub struct Metrics {
     findings_active: GaugeFamily<&'static str>,
     flows_active: IntGauge,
     flows_evicted: IntCounter,
+    health: health::HealthMetrics,
     modbus_exceptions: CounterFamily<(u8, u8)>,
     modbus_response_time: FixedHistogram,
     modbus_transactions: CounterFamily<u8>,
@@ -361,6 +382,7 @@ pub struct Metrics {
     queue_depth: GaugeFamily<QueueName>,
     reassembly_buffered_bytes: IntGauge,
     reassembly_gaps: IntCounter,
+    syslog_sent: IntCounter,
     tcp_acked_bytes: IntCounter,
     tcp_missed_bytes: IntCounter,
     /// The protocols' own counter families, by metric name (one generic path for all).
@@ -432,6 +454,7 @@ impl Metrics {
             findings_active: GaugeFamily::new(reg, &FINDINGS_ACTIVE, MAX_FINDING_SERIES)?,
             flows_active: register(reg, IntGauge::with_opts(opts(&FLOWS_ACTIVE))?)?,
             flows_evicted: register(reg, IntCounter::with_opts(opts(&FLOWS_EVICTED))?)?,
+            health: health::HealthMetrics::register(reg)?,
             modbus_exceptions: CounterFamily::new(
                 reg,
                 &MODBUS_EXCEPTIONS,
@@ -453,6 +476,7 @@ impl Metrics {
                 IntGauge::with_opts(opts(&REASSEMBLY_BUFFERED))?,
             )?,
             reassembly_gaps: register(reg, IntCounter::with_opts(opts(&REASSEMBLY_GAPS))?)?,
+            syslog_sent: register(reg, IntCounter::with_opts(opts(&SYSLOG_SENT))?)?,
             tcp_acked_bytes: register(reg, IntCounter::with_opts(opts(&TCP_ACKED))?)?,
             tcp_missed_bytes: register(reg, IntCounter::with_opts(opts(&TCP_MISSED))?)?,
             protocol_counters,
@@ -527,6 +551,7 @@ impl Metrics {
             });
         set_gauge(&self.flows_active, s.flows_active);
         raise_to(&self.flows_evicted, s.flows_evicted);
+        self.health.update(&s.health);
         self.modbus_exceptions.update(
             s.modbus.exceptions.iter().map(|(k, v)| (*k, *v)),
             |(f, c)| vec![f.to_string(), c.to_string()],
@@ -544,6 +569,7 @@ impl Metrics {
             .update(s.queues.iter().map(|q| (q.queue, q.depth)), |q| q.label());
         set_gauge(&self.reassembly_buffered_bytes, s.reassembly_buffered_bytes);
         raise_to(&self.reassembly_gaps, s.reassembly_gaps);
+        raise_to(&self.syslog_sent, s.syslog_sent);
         raise_to(&self.tcp_acked_bytes, s.tcp_acked_bytes);
         raise_to(&self.tcp_missed_bytes, s.tcp_missed_bytes);
         for (name, family) in &mut self.protocol_counters {

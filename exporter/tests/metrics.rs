@@ -415,6 +415,12 @@ fn label_values_come_from_closed_sets() {
                         || v == "other"
                 }
                 "authorized" => ["true", "false", "other"].contains(&v.as_str()),
+                "table" => mizuban_capture::budget::Table::ALL
+                    .iter()
+                    .any(|t| t.as_str() == v),
+                "class" => {
+                    mizuban_exporter::metrics::health::EVICTION_CLASSES.contains(&v.as_str())
+                }
                 "version" => v == env!("CARGO_PKG_VERSION"),
                 // A protocol's own counter: its spec lists the label's values.
                 _ if protocol_counter_docs().any(|d| d.name == s.name) => protocol_counter_docs()

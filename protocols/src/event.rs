@@ -52,6 +52,11 @@ impl FlowTuple {
     pub fn transport(&self) -> &'static str {
         transport_name(self.proto)
     }
+    /// The flow's Community ID v1 with seed 0 (`None` for ICMP and ARP: see
+    /// [`mizuban_capture::community_id`]).
+    pub fn community_id(&self) -> Option<String> {
+        mizuban_capture::community_id::v1_string(self.client, self.server, self.proto, 0)
+    }
 }
 
 impl Serialize for FlowTuple {
@@ -63,6 +68,9 @@ impl Serialize for FlowTuple {
         m.serialize_entry("transport", self.transport())?;
         if !self.vlan.is_empty() {
             m.serialize_entry("vlan", &self.vlan)?;
+        }
+        if let Some(id) = self.community_id() {
+            m.serialize_entry("community_id", &id)?;
         }
         m.end()
     }
@@ -221,6 +229,10 @@ pub enum EventKind {
     ParseError(ParseError),
     Arp(Arp),
     Modbus(crate::modbus::Transaction),
+    /// One DNP3 application fragment (issue 11).
+    Dnp3(crate::dnp3::Fragment),
+    /// One IEC 60870-5-104 APDU (issue 11).
+    Iec104(crate::iec104::Apdu),
     Dns(crate::dns::DnsMessage),
     TlsClientHello(crate::tls::ClientHello),
     HttpRequest(crate::http::HttpRequest),
@@ -258,6 +270,8 @@ impl EventKind {
             EventKind::ParseError(_) => "parse_error",
             EventKind::Arp(_) => "arp",
             EventKind::Modbus(_) => "modbus",
+            EventKind::Dnp3(_) => "dnp3",
+            EventKind::Iec104(_) => "iec104",
             EventKind::Dns(_) => "dns",
             EventKind::TlsClientHello(_) => "tls_client_hello",
             EventKind::HttpRequest(_) => "http_request",

@@ -52,6 +52,8 @@ pub const PORT_ONLY: bool = false;
 #[serde(deny_unknown_fields, default)]
 pub struct ProtocolsConfig {
     pub modbus: ModbusConfig,
+    pub dnp3: crate::dnp3::Dnp3Config,
+    pub iec104: crate::iec104::Iec104Config,
 }
 
 /// What kind of traffic a protocol is, for detection and inventory.

@@ -1,6 +1,7 @@
 //! The detector thread: merges worker outputs into one deterministic order, writes
 //! events, runs detection and writes alerts.
 
+use super::chunk::ChunkPool;
 use super::merge::OrderedMerge;
 use super::sinks::Sinks;
 use super::worker::WorkerOut;
@@ -26,6 +27,8 @@ pub struct DetectorShared {
     pub findings_active: BTreeMap<&'static str, u64>,
     /// The closed-network verdict so far.
     pub verdict: Option<mizuban_detect::verdict::Verdict>,
+    /// Bytes the detector's bounded tables account (scan counters).
+    pub memory_bytes: u64,
 }
 
 pub type SharedDetectorStats = Arc<Mutex<DetectorShared>>;
@@ -46,14 +49,17 @@ pub struct DetectorOutput {
 }
 
 pub fn run(
-    input: Receiver<WorkerOut>,
+    (input, chunks): (Receiver<WorkerOut>, ChunkPool),
     workers: usize,
     mut detector: Detector,
     mut sinks: Sinks,
     shared: SharedEngineStats,
     (shared_det, reload): (SharedDetectorStats, Arc<Mutex<Option<DetectConfig>>>),
-    live: bool,
+    // Live capture: the tracker whose evidence gets periodic snapshots for the report.
+    live_tracker: Option<mizuban_detect::baseline::SharedTracker>,
 ) -> DetectorOutput {
+    let live = live_tracker.is_some();
+    let mut last_snapshot = Instant::now();
     let mut last_flush = Instant::now();
     let mut by_protocol: BTreeMap<AppProtocol, u64> = BTreeMap::new();
     let mut last_publish = Instant::now();
@@ -80,10 +86,22 @@ pub fn run(
                     // log file rotated on an idle link reopen now (crate::logfile).
                     sinks.flush();
                 }
+                if let Some(t) = &live_tracker
+                    && last_snapshot.elapsed() >= super::evidence::SNAPSHOT_INTERVAL
+                {
+                    last_snapshot = Instant::now();
+                    snapshot_evidence(t, &shared, &detector);
+                }
                 continue;
             }
             Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
         };
+        if let Some(t) = &live_tracker
+            && last_snapshot.elapsed() >= super::evidence::SNAPSHOT_INTERVAL
+        {
+            last_snapshot = Instant::now();
+            snapshot_evidence(t, &shared, &detector);
+        }
         if live && last_flush.elapsed() >= LIVE_FLUSH_INTERVAL {
             last_flush = Instant::now();
             flush_updates(&mut detector, &mut sinks, &mut alerts);
@@ -91,13 +109,13 @@ pub fn run(
         match msg {
             WorkerOut::Events {
                 worker,
-                events,
+                chunk,
                 watermark,
             } => {
-                merge.push(worker, events, watermark);
-                merge.drain_ready(|ev| {
+                merge.push(worker, chunk, watermark);
+                merge.drain_ready(|ev, line| {
                     handle(
-                        ev,
+                        (ev, line),
                         &mut detector,
                         &mut sinks,
                         &mut alerts,
@@ -105,6 +123,9 @@ pub fn run(
                         &mut by_protocol,
                     )
                 });
+                for c in merge.take_spent() {
+                    chunks.give(c);
+                }
                 if last_publish.elapsed() >= PUBLISH_INTERVAL {
                     last_publish = Instant::now();
                     refresh_capture_stats(&shared, &mut detector);
@@ -133,9 +154,9 @@ pub fn run(
         }
     }
     // Every worker is done: release what is left (their watermarks are at the maximum).
-    merge.drain_ready(|ev| {
+    merge.drain_ready(|ev, line| {
         handle(
-            ev,
+            (ev, line),
             &mut detector,
             &mut sinks,
             &mut alerts,
@@ -157,7 +178,7 @@ pub fn run(
 }
 
 fn handle(
-    ev: &Event,
+    (ev, line): (&Event, &[u8]),
     detector: &mut Detector,
     sinks: &mut Sinks,
     alerts: &mut Vec<AlertLine>,
@@ -168,7 +189,7 @@ fn handle(
     if let Some(p) = ev.kind.protocol() {
         *by_protocol.entry(p).or_insert(0) += 1;
     }
-    sinks.event(ev);
+    sinks.event(ev, line);
     detector.on_event(ev, alerts);
     for line in alerts.drain(..) {
         sinks.alert(&line);
@@ -185,6 +206,7 @@ fn publish(
         d.stats = detector.stats().clone();
         d.events_by_protocol = by_protocol.clone();
         d.verdict = Some(verdict);
+        d.memory_bytes = detector.scan_bytes();
         d.alert_occurrences.clear();
         d.findings_active.clear();
         for a in detector.alerts() {
@@ -192,6 +214,21 @@ fn publish(
             *d.findings_active.entry(a.rule).or_insert(0) += 1;
         }
     }
+}
+
+/// The report's evidence from the latest worker counters (live capture).
+fn snapshot_evidence(
+    tracker: &mizuban_detect::baseline::SharedTracker,
+    shared: &SharedEngineStats,
+    detector: &Detector,
+) {
+    let mut total = EngineStats::default();
+    if let Ok(all) = shared.lock() {
+        for e in all.iter() {
+            total.merge(e);
+        }
+    }
+    super::evidence::snapshot(tracker, detector, &total);
 }
 
 /// Applies a policy reloaded on SIGHUP, keeping all learned state.
@@ -226,4 +263,5 @@ fn refresh_capture_stats(shared: &SharedEngineStats, detector: &mut Detector) {
     }
     drop(all);
     detector.set_capture_stats(total.packets, total.acked_bytes, total.missed_bytes);
+    detector.set_capture_health(super::health::capture_health(&total));
 }

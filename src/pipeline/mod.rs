@@ -5,8 +5,11 @@
 //! ```
 
 pub mod batch;
+pub mod chunk;
 pub mod detector;
+pub mod evidence;
 pub mod files;
+pub mod health;
 pub mod merge;
 pub mod progress;
 pub mod run;

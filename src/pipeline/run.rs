@@ -3,6 +3,7 @@
 //! back-pressure mode differ.
 
 use super::batch::{PacketBatch, WorkerMsg};
+use super::chunk::ChunkPool;
 use super::detector::{self, DetectorOutput, SharedDetectorStats, SharedEngineStats};
 use super::sinks::Sinks;
 use super::source::{BackPressure, FrameSource, LiveCounters, Source, SourceConfig, SourceStats};
@@ -14,6 +15,7 @@ use crossbeam_channel::bounded;
 use mizuban_capture::DropCounters;
 use mizuban_detect::baseline::{AssetTracker, SharedTracker};
 use mizuban_detect::{AlertLine, Detector};
+use mizuban_exporter::event_line::FileNames;
 use mizuban_protocols::{Engine, EngineStats, Event};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
@@ -36,9 +38,15 @@ pub struct RunHandles {
     pub reopen_logs: crate::logfile::ReopenRequest,
     /// What the syslog output sent and lost (zero without one).
     pub syslog: Arc<crate::syslog::SyslogStats>,
+    /// The run's memory budget, in bytes (`[limits] memory`), for the exporter.
+    pub memory_limit: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl RunHandles {
+    pub fn memory_limit(&self) -> u64 {
+        self.memory_limit.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// (depth, capacity) of each worker queue, as last sampled by the source.
     pub fn queue_depths(&self) -> Vec<(u64, u64)> {
         self.live
@@ -89,10 +97,16 @@ pub fn run(
         .context("detection config")?;
     let tracker = opts.tracker.clone().unwrap_or_else(|| new_tracker(cfg));
     detector.add_source(Box::new(tracker.clone()));
+    mizuban_detect::baseline::tracker::lock(&tracker)
+        .evidence
+        .begin_run(&opts.input_names);
     if let Ok(mut slot) = handles.tracker.lock() {
         *slot = Some(tracker.clone());
     }
     let engine_cfg = cfg.engine();
+    handles
+        .memory_limit
+        .store(cfg.limits.memory, std::sync::atomic::Ordering::Relaxed);
     let queue = cfg.pipeline.queue_batches.max(1);
     let started = Instant::now();
     if let Ok(mut s) = handles.engine.lock() {
@@ -101,17 +115,28 @@ pub fn run(
 
     let (recycle_tx, recycle_rx) = bounded::<PacketBatch>(workers * queue + workers);
     let (out_tx, out_rx) = bounded(workers * queue.max(4));
+    // Every chunk in flight (the output queue and one per worker) can come back.
+    let chunks = ChunkPool::new(workers * queue.max(4) + 2 * workers);
+    let lines = opts
+        .sinks
+        .events
+        .is_some()
+        .then(|| Arc::new(FileNames::new(&opts.sinks.file_names)));
     let mut worker_txs = Vec::with_capacity(workers);
     let mut worker_handles = Vec::with_capacity(workers);
     for id in 0..workers {
         let (tx, rx) = bounded::<WorkerMsg>(queue);
         worker_txs.push(tx);
         let engine = Engine::new(&engine_cfg, workers);
-        let out = out_tx.clone();
-        let recycle = recycle_tx.clone();
+        let io = worker::WorkerIo {
+            output: out_tx.clone(),
+            recycle: recycle_tx.clone(),
+            chunks: chunks.clone(),
+            lines: lines.clone(),
+        };
         let h = std::thread::Builder::new()
             .name(format!("mizuban-worker-{id}"))
-            .spawn(move || worker::run(id, engine, rx, out, recycle))
+            .spawn(move || worker::run(id, engine, rx, io))
             .context("spawning a worker thread")?;
         worker_handles.push(h);
     }
@@ -122,9 +147,20 @@ pub fn run(
     let shared_det = (handles.detector.clone(), handles.reload.clone());
     let live = opts.back_pressure == BackPressure::Drop;
     let sinks = opts.sinks;
+    let det_tracker = tracker.clone();
     let det_handle = std::thread::Builder::new()
         .name("mizuban-detector".into())
-        .spawn(move || detector::run(out_rx, workers, detector, sinks, shared, shared_det, live))
+        .spawn(move || {
+            detector::run(
+                (out_rx, chunks),
+                workers,
+                detector,
+                sinks,
+                shared,
+                shared_det,
+                live.then_some(det_tracker),
+            )
+        })
         .context("spawning the detector thread")?;
 
     // The source runs on this thread: it is the one that owns the capture handle.
@@ -164,6 +200,7 @@ pub fn run(
         engine_stats.acked_bytes,
         engine_stats.missed_bytes,
     );
+    detector.set_capture_health(super::health::capture_health(&engine_stats));
     let mut tail: Vec<AlertLine> = Vec::new();
     detector.finish(end, &mut tail);
     for line in &tail {
@@ -181,6 +218,12 @@ pub fn run(
         sinks.write_errors,
     );
     summary.control_actions = control_pairs(&tracker);
+    summary.memory = super::health::MemorySummary::new(
+        cfg.limits.budget(),
+        &engine_stats,
+        detector.scan_bytes(),
+    );
+    super::evidence::finish(&tracker, &detector, &summary);
     Ok(RunResult {
         summary,
         source: source_stats,

@@ -48,6 +48,13 @@ pub struct Summary {
     /// Who changed which controller: `client -> server: action,...` (inventory).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub control_actions: Vec<String>,
+    /// Flows evicted to make room, by class (issue 14), and expired early in emergency
+    /// mode.
+    pub evictions: BTreeMap<&'static str, u64>,
+    /// Bytes accounted per table against the memory budget (human form only: the peak of
+    /// each worker's share depends on the worker count).
+    #[serde(skip)]
+    pub memory: super::health::MemorySummary,
     pub verdict: serde_json::Value,
     #[serde(skip)]
     pub verdict_text: String,
@@ -81,6 +88,8 @@ impl Summary {
             engine.missed_bytes as f64 / engine.acked_bytes as f64
         };
         Summary {
+            evictions: super::health::evictions(engine),
+            memory: super::health::MemorySummary::default(),
             control_actions: Vec::new(),
             version: env!("CARGO_PKG_VERSION"),
             inputs: source.inputs.clone(),
@@ -187,6 +196,12 @@ impl Summary {
             );
         }
         write_map(&mut s, "drops", &self.drops);
+        if self.evictions.values().any(|n| *n > 0) {
+            write_map(&mut s, "evictions", &self.evictions);
+        }
+        if self.memory.limit > 0 {
+            let _ = writeln!(s, "  {}", self.memory.render());
+        }
         write_map(&mut s, "protocols (flows)", &self.protocols);
         write_map(&mut s, "events", &self.events);
         write_map(&mut s, "alerts by rule", &self.alerts_by_rule);

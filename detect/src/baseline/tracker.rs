@@ -22,6 +22,8 @@ pub struct AssetTracker {
     pub inventory: Inventory,
     /// Control actions: authorization, counters, refusal windows (issue 20).
     pub control: crate::control::ControlMonitor,
+    /// Communication pairs, control actions, alerts and runs for the report.
+    pub evidence: crate::evidence::Evidence,
     /// Modbus transactions already folded in without a finding (see `repeat_key`).
     seen_modbus: ahash::AHashSet<ModbusKey>,
 }
@@ -56,6 +58,7 @@ fn repeat_key(ev: &Event) -> Option<ModbusKey> {
 struct StateRef<'a> {
     baseline: Option<&'a super::BaselineState>,
     inventory: Option<&'a crate::inventory::InventoryState>,
+    evidence: Option<&'a crate::evidence::EvidenceState>,
 }
 
 impl AssetTracker {
@@ -65,6 +68,7 @@ impl AssetTracker {
             baseline: baseline.map(Baseline::new),
             inventory: Inventory::new(inventory),
             control: crate::control::ControlMonitor::default(),
+            evidence: crate::evidence::Evidence::default(),
             seen_modbus: ahash::AHashSet::default(),
         }
     }
@@ -82,6 +86,7 @@ impl AssetTracker {
             }),
             inventory: Inventory::from_state(inventory, state.inventory.unwrap_or_default()),
             control: crate::control::ControlMonitor::default(),
+            evidence: crate::evidence::Evidence::from_state(state.evidence.unwrap_or_default()),
             seen_modbus: ahash::AHashSet::default(),
         }
     }
@@ -123,12 +128,14 @@ impl AssetTracker {
             None => Learning::Off,
             Some(b) => b.control_learning(),
         };
-        if let Some(_authorized) = self.control.on_event(ev, &policy.control, learning, out)
+        let authorized = self.control.on_event(ev, &policy.control, learning, out);
+        if authorized.is_some()
             && let mizuban_protocols::EventKind::ControlAction(ca) = &ev.kind
         {
             self.inventory
                 .record_control(ev.flow.server.ip(), ev.flow.client.ip(), ca.action);
         }
+        self.evidence.on_event(ev, policy, authorized);
     }
 
     /// Atomic checkpoint of both halves (see [`persist`]).
@@ -136,6 +143,7 @@ impl AssetTracker {
         let s = StateRef {
             baseline: self.baseline.as_ref().map(|b| b.state()),
             inventory: Some(self.inventory.state()),
+            evidence: Some(self.evidence.state()),
         };
         persist::save(path, Kind::State, &s)
     }
@@ -146,6 +154,12 @@ impl AssetTracker {
         d.add(
             mizuban_capture::DropReason::InventoryFull,
             self.control.dropped,
+        );
+        // The report's tables: links, control rows and alerts they could not keep.
+        let e = &self.evidence.state().dropped;
+        d.add(
+            mizuban_capture::DropReason::InventoryFull,
+            e.links.saturating_add(e.controls).saturating_add(e.alerts),
         );
         if let Some(b) = &self.baseline {
             d.merge(&b.drops());

@@ -172,11 +172,19 @@ impl Policy {
             ));
         }
         let v = &cfg.verdict;
-        if !(0.0..=1.0).contains(&v.max_capture_loss) {
-            errors.push(ConfigError::new(
-                "verdict.max_capture_loss",
-                "a ratio in 0.0..=1.0 (0.05 = 5 %)",
-            ));
+        for (key, r) in [
+            ("verdict.max_capture_loss", v.max_capture_loss),
+            ("verdict.max_one_sided", v.max_one_sided),
+            ("verdict.max_unfollowable", v.max_unfollowable),
+        ] {
+            if !(0.0..=1.0).contains(&r) {
+                errors.push(ConfigError::new(key, "a ratio in 0.0..=1.0 (0.05 = 5 %)"));
+            }
+        }
+
+        if let Err(e) = cfg.scan.validate() {
+            let (key, msg) = e.split_once(": ").unwrap_or(("", e.as_str()));
+            errors.push(ConfigError::new(format!("scan.{key}"), msg.to_owned()));
         }
 
         let control = crate::control::ControlPolicy::compile(&cfg.control, &mut errors);

@@ -19,16 +19,18 @@ mod tcp;
 pub use stats::EngineStats;
 
 use crate::event::{Arp, Event, EventKind, FlowEnd, FlowEndReason, FlowStart, FlowTuple, TcpState};
+use crate::flow::health::{self, EvictClass};
 use crate::flow::orient;
 use crate::flow::table::{PROTO_TCP, PROTO_UDP};
-use crate::flow::{Flow, FlowConfig, FlowId, FlowTable, ReassemblyConfig};
+use crate::flow::{Flow, FlowConfig, FlowId, FlowTable, ReassemblyConfig, Worth};
 use crate::identify;
 use crate::parser::{Direction, ParseCtx};
 use crate::registry::ProtocolsConfig;
+use mizuban_capture::budget::{MemoryBudget, Table};
 use mizuban_capture::defrag::{DefragConfig, Defragmenter};
 use mizuban_capture::{
-    ArpInfo, DropCounters, DropReason, FlowKey, IpInfo, Net, PacketInfo, PacketMeta, Timestamp,
-    Transport,
+    ArpInfo, DropCounters, DropReason, FlowKey, IpInfo, Net, PacketInfo, PacketMeta, TcpInfo,
+    Timestamp, Transport,
 };
 use serde::Deserialize;
 use std::net::{IpAddr, SocketAddr};
@@ -41,6 +43,9 @@ pub struct EngineConfig {
     pub reassembly: ReassemblyConfig,
     pub defrag: DefragConfig,
     pub protocols: ProtocolsConfig,
+    /// The process's memory budget (`[limits]`): the engine takes its shares of it.
+    #[serde(skip)]
+    pub budget: MemoryBudget,
 }
 
 /// Where a packet or tick sits in the run: the envelope of the events it causes.
@@ -80,21 +85,48 @@ pub struct Engine {
     /// Reused buffers: a reassembled datagram, and flows expiring in a tick.
     scratch: Vec<u8>,
     expired: Vec<(FlowKey, FlowId)>,
+    /// The table is near its share: cheap flows get the short emergency timeout.
+    emergency: bool,
 }
+
+/// Bookkeeping charged per fragment set on top of its bytes.
+const DEFRAG_SET_BYTES: usize = 128;
+
+/// Bytes charged for a flow's parser and its pending transactions on top of
+/// [`crate::flow::table::FLOW_BASE_BYTES`]: measured as the resident growth per flow of a
+/// flood of one-request Modbus flows (about 1.5 KB per flow in all).
+pub const PARSER_BYTES: u32 = 1024;
+
+/// Cheap flows idle this long are expired while in emergency mode (Suricata's
+/// emergency timeouts are of this order), instead of the hour a TCP flow may idle.
+pub const EMERGENCY_IDLE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Duplicate frames are the same segment again within this much packet time.
+const DUPLICATE_WINDOW_NS: u64 = 1_000_000;
 
 impl Engine {
     /// `shards` is the worker count: table caps are split across them.
     pub fn new(cfg: &EngineConfig, shards: usize) -> Engine {
         let cap = cfg.flows.max_flows.checked_div(shards.max(1)).unwrap_or(1);
+        let mut cfg = cfg.clone();
+        let share =
+            |t: Table| usize::try_from(cfg.budget.share_per_shard(t, shards)).unwrap_or(usize::MAX);
+        cfg.reassembly.max_buffered_total = cfg
+            .reassembly
+            .max_buffered_total
+            .min(share(Table::Reassembly));
+        cfg.defrag.max_bytes = cfg.defrag.max_bytes.min(share(Table::Defrag));
+        let flow_bytes = cfg.budget.share_per_shard(Table::Flows, shards);
         Engine {
-            cfg: cfg.clone(),
-            table: FlowTable::new(cap),
+            table: FlowTable::with_budget(cap, flow_bytes),
             defrag: Defragmenter::new(&cfg.defrag),
+            cfg,
             defrag_seen: DropCounters::default(),
             stats: EngineStats::default(),
             next_scan: Timestamp::MAX,
             scratch: Vec::new(),
             expired: Vec::new(),
+            emergency: false,
         }
     }
 
@@ -134,6 +166,10 @@ impl Engine {
         if now >= self.next_scan {
             self.expire(now, stamp, out);
         }
+        if self.emergency {
+            self.expire_cheap(now, stamp, out);
+        }
+        self.refresh_memory();
         let Engine { table, stats, .. } = self;
         for (_, flow) in table.flows_mut() {
             if flow.parser.is_none() {
@@ -167,10 +203,64 @@ impl Engine {
             }
         }
         self.next_scan = Timestamp::MAX;
+        self.refresh_memory();
     }
 
     pub fn stats(&self) -> &EngineStats {
         &self.stats
+    }
+
+    /// The bytes each of this engine's tables accounts, into the stats.
+    fn refresh_memory(&mut self) {
+        let h = &mut self.stats.health;
+        h.set_memory(Table::Flows, self.table.bytes());
+        h.set_memory(Table::Reassembly, self.stats.reassembly_buffered_bytes);
+        let defrag = self
+            .defrag
+            .held_bytes()
+            .saturating_add(self.defrag.held_sets().saturating_mul(DEFRAG_SET_BYTES));
+        h.set_memory(Table::Defrag, u64::try_from(defrag).unwrap_or(u64::MAX));
+        h.emergency_active = u64::from(self.emergency);
+    }
+
+    /// Emergency mode: the table is at 90 % of its share. It ends when the table is
+    /// back under 70 %.
+    fn update_emergency(&mut self) {
+        if !self.emergency && self.table.near_full() {
+            self.emergency = true;
+            self.stats.health.emergency_entered =
+                self.stats.health.emergency_entered.saturating_add(1);
+        } else if self.emergency {
+            let len = self.table.len().saturating_mul(10);
+            let bytes = self.table.bytes().saturating_mul(10);
+            if len < self.table.capacity().saturating_mul(7)
+                && bytes < self.table.max_bytes().saturating_mul(7)
+            {
+                self.emergency = false;
+            }
+        }
+    }
+
+    /// In emergency mode: expires cheap flows idle for [`EMERGENCY_IDLE`], oldest first.
+    /// Only the flows expired are visited, so the cost does not grow with the table.
+    fn expire_cheap(&mut self, now: Timestamp, stamp: Stamp, out: &mut Vec<Event>) {
+        while let Some(id) = self.table.lru_of(Worth::Cheap) {
+            let idle = self
+                .table
+                .get(id)
+                .is_some_and(|f| f.last_seen.saturating_add(EMERGENCY_IDLE) <= now);
+            if !idle {
+                break;
+            }
+            let Some(flow) = self.table.remove(id) else {
+                break;
+            };
+            self.stats.health.emergency_expired =
+                self.stats.health.emergency_expired.saturating_add(1);
+            let mut sub = 0;
+            self.end_flow(flow, FlowEndReason::Idle, stamp, &mut sub, out);
+        }
+        self.update_emergency();
     }
 
     /// Flows held right now.
@@ -317,6 +407,19 @@ impl Engine {
         };
         let dir = flow.direction(src_is_lo);
         let side = dir.index();
+        if let Transport::Tcp(t) = &info.transport {
+            let sig = segment_sig(dir, t, wire_payload);
+            let seen = flow.stats.iter().any(|s| s.packets > 0);
+            let soon = stamp.ts.since(flow.last_seen).as_nanos() <= DUPLICATE_WINDOW_NS.into();
+            let dup = seen && sig == flow.last_sig && soon;
+            flow.last_sig = sig;
+            if dup {
+                // The same frame mirrored twice: counted, and processed once.
+                stats.health.duplicate_frames = stats.health.duplicate_frames.saturating_add(1);
+                return;
+            }
+        }
+        let had_parser = !flow.parser.is_none();
         if flow.last_seen < stamp.ts {
             flow.last_seen = stamp.ts;
         }
@@ -365,6 +468,14 @@ impl Engine {
         if deadline < *next_scan {
             *next_scan = deadline;
         }
+        let grew = !had_parser && !flow.parser.is_none();
+        let keep = health::deserves_keeping(flow);
+        if grew {
+            table.add_charge(id, PARSER_BYTES);
+        }
+        if keep {
+            table.promote(id);
+        }
     }
 
     /// Whether `info` (a bare SYN) opens a new connection on a closed flow's tuple.
@@ -389,14 +500,19 @@ impl Engine {
         sub: &mut u32,
         out: &mut Vec<Event>,
     ) -> Option<FlowId> {
-        if self.table.is_full() {
+        self.update_emergency();
+        // A flow with a parser may need its bytes on top: evict until one more fits. Each
+        // round removes a flow, so this ends within the table's length.
+        while self.table.is_full() {
             let victim = self.table.lru().and_then(|id| self.table.remove(id));
-            if let Some(victim) = victim {
-                self.stats.flows_evicted = self.stats.flows_evicted.saturating_add(1);
-                self.stats.drops.inc(DropReason::FlowTableFull);
-                let mut vsub = 0;
-                self.end_flow(victim, FlowEndReason::Evicted, stamp, &mut vsub, out);
-            }
+            let Some(victim) = victim else {
+                break;
+            };
+            self.stats.flows_evicted = self.stats.flows_evicted.saturating_add(1);
+            self.stats.drops.inc(DropReason::FlowTableFull);
+            self.stats.health.count_eviction(EvictClass::of(&victim));
+            let mut vsub = 0;
+            self.end_flow(victim, FlowEndReason::Evicted, stamp, &mut vsub, out);
         }
         let (src_client, syn) = orient::source_is_client(info);
         let client_is_lo = src_client == src_is_lo;
@@ -435,7 +551,11 @@ impl Engine {
             server_port,
             client_port,
         );
+        let has_parser = !flow.parser.is_none();
         let id = self.table.insert(flow)?;
+        if has_parser {
+            self.table.add_charge(id, PARSER_BYTES);
+        }
         self.stats.flows_created = self.stats.flows_created.saturating_add(1);
         self.stats.flows_active = self.stats.flows_active.saturating_add(1);
         Some(id)
@@ -478,6 +598,7 @@ impl Engine {
                 }
             }
         }
+        self.stats.health.on_flow_end(&flow, flow.is_unfollowable());
         let mut ctx = pkt.ctx(&mut self.stats, stamp.frame);
         flow.parser.on_close(&mut ctx, stream);
         let [to_server, to_client] = flow.stats;
@@ -514,6 +635,14 @@ impl PacketCtx<'_> {
         self.stamp
             .ctx(frame, self.tuple, stats, self.events, self.sub)
     }
+}
+
+/// Fingerprint of a TCP segment for duplicate detection (not a security boundary: a
+/// collision only makes one frame count as a duplicate).
+fn segment_sig(dir: Direction, t: &TcpInfo, payload: u32) -> u32 {
+    let mut h = t.seq ^ t.ack.rotate_left(13) ^ payload.rotate_left(7);
+    h ^= u32::from(t.window) << 16 | u32::from(t.flags.0) << 1 | dir.index() as u32;
+    h.wrapping_mul(0x9e37_79b1) | 1
 }
 
 /// Records each side's MAC the first time it is seen.

@@ -32,8 +32,29 @@ merged! {
         pub missed_bytes: u64,
         pub events: u64,
         pub modbus: crate::modbus::Stats,
+        pub dnp3: crate::dnp3::Stats,
+        pub iec104: crate::iec104::Stats,
+        /// Evictions, emergency mode, memory and capture health (issue 14).
+        pub health: crate::flow::HealthStats,
     }
 }
+
+/// Stats types that merge with a hand-written `merge` of their own (to move to
+/// [`merged!`]: a new field there is merged only if someone remembers to).
+macro_rules! merge_by_method {
+    ($($t:ty),*) => {
+        $(impl Merge for $t {
+            fn merge(&mut self, other: &Self) {
+                <$t>::merge(self, other);
+            }
+        })*
+    };
+}
+merge_by_method!(
+    crate::dnp3::Stats,
+    crate::iec104::Stats,
+    crate::flow::HealthStats
+);
 
 impl EngineStats {
     /// Adds another worker's counters (every field: see [`merged!`]).

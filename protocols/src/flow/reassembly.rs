@@ -52,10 +52,13 @@ impl Default for ReassemblyConfig {
 /// segment's seq and frame, rounded up).
 pub const SEGMENT_OVERHEAD: u64 = 64;
 
-/// An acknowledgement further than this ahead of the next expected byte is not believed:
-/// it would claim a gigabyte lost in one hole, which a hostile packet can say but a real
-/// stream cannot have done between two segments we saw.
-pub const MAX_ACK_AHEAD: u32 = 1 << 30;
+/// A segment or acknowledgement further than this from the next expected byte is out of
+/// window: random, forged or garbled (a hostile packet can claim any sequence number; a
+/// real stream between two segments we saw cannot have moved 16 MiB: that is more than
+/// the receive windows of the networks we watch hold in flight). It is neither delivered
+/// nor taken as capture loss, only counted (issue 14: a flood of random sequence numbers
+/// once made the summary claim 240 GB missed).
+pub const MAX_SEQ_JUMP: u32 = 16 << 20;
 
 /// Where reassembled bytes go: the engine's identification + parser dispatch, or a test
 /// recorder. Counters are passed in rather than held so the reassembler can update them
@@ -114,6 +117,8 @@ const F_FIN_SEEN: u8 = 2;
 const F_DONE: u8 = 4;
 /// A byte was delivered or skipped: the stream start is fixed.
 const F_DATA: u8 = 8;
+/// Out-of-window segments outweighed the in-window ones: the stream cannot be followed.
+const F_UNFOLLOWABLE: u8 = 16;
 
 /// Backstop on the rounds of [`HalfStream::accept`] (see there why it ends sooner).
 const MAX_ACCEPT_ROUNDS: usize = 1 << 20;
@@ -128,6 +133,8 @@ pub struct HalfStream {
     /// Sequence number of the FIN, when `F_FIN_SEEN`.
     fin_seq: u32,
     flags: u8,
+    /// Out-of-window score: +1 per out-of-window segment, -1 per in-window one.
+    oow: u16,
     /// Acknowledged bytes this direction's stream never showed the monitor.
     missed: u64,
     ooo: Option<Box<Ooo>>,
@@ -158,6 +165,11 @@ impl HalfStream {
 
     pub fn fin_seen(&self) -> bool {
         self.flags & F_FIN_SEEN != 0
+    }
+
+    /// Out-of-window segments outweighed the in-window ones at some point.
+    pub fn is_unfollowable(&self) -> bool {
+        self.flags & F_UNFOLLOWABLE != 0
     }
 
     /// Acknowledged bytes never seen in this direction.
@@ -200,6 +212,17 @@ impl HalfStream {
             // Mid-stream pickup: start where the first segment starts.
             self.init(seq);
         }
+        stats.health.tcp_payload_bytes = stats
+            .health
+            .tcp_payload_bytes
+            .saturating_add(u64::try_from(seg.data.len()).unwrap_or(u64::MAX));
+        if !seg.data.is_empty() && !self.in_window(seq) {
+            self.out_of_window(stats, seg);
+            return;
+        }
+        if !seg.data.is_empty() {
+            self.oow = self.oow.saturating_sub(1);
+        }
         if seg.fin && !self.fin_seen() {
             let end = seq
                 .wrapping_add(len_u32(seg.data))
@@ -218,6 +241,24 @@ impl HalfStream {
             }
         }
         self.check_fin();
+    }
+
+    /// Whether `seq` lies within [`MAX_SEQ_JUMP`] of the next expected byte, either way.
+    fn in_window(&self, seq: u32) -> bool {
+        dist(self.next, seq).unsigned_abs() <= MAX_SEQ_JUMP
+    }
+
+    /// Counts a segment whose bytes are not part of the stream as far as we can tell.
+    fn out_of_window(&mut self, stats: &mut EngineStats, seg: &Segment<'_>) {
+        let len = u64::try_from(seg.data.len())
+            .unwrap_or(u64::MAX)
+            .saturating_add(u64::from(seg.missing_tail));
+        stats.drops.add(DropReason::SeqOutOfWindow, len);
+        stats.health.out_of_window_bytes = stats.health.out_of_window_bytes.saturating_add(len);
+        self.oow = self.oow.saturating_add(1);
+        if self.oow >= crate::flow::health::GARBAGE_MIN_SEGMENTS {
+            self.flags |= F_UNFOLLOWABLE;
+        }
     }
 
     /// True while no byte has been delivered since the stream start: a SYN retransmitted
@@ -529,7 +570,7 @@ impl HalfStream {
             return;
         }
         let advance = dist(self.max_ack, ack);
-        if advance <= 0 || dist(self.next, ack) > i32::try_from(MAX_ACK_AHEAD).unwrap_or(i32::MAX) {
+        if advance <= 0 || dist(self.next, ack) > i32::try_from(MAX_SEQ_JUMP).unwrap_or(i32::MAX) {
             return;
         }
         stats.acked_bytes = stats

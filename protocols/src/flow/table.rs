@@ -100,6 +100,10 @@ pub struct Flow {
     pub ident: Ident,
     pub tcp: TcpConn,
     pub parser: AppParser,
+    /// Fingerprint of the last TCP segment (direction, sequence and acknowledgement
+    /// numbers, flags, window, length): the same segment again within a millisecond is a
+    /// frame mirrored twice, not a retransmission.
+    pub last_sig: u32,
 }
 
 /// Upper bound on `size_of::<Flow>()` promised by the doc comment above.
@@ -119,6 +123,7 @@ impl Flow {
             ident: Ident::default(),
             tcp: TcpConn::default(),
             parser: AppParser::default(),
+            last_sig: 0,
         }
     }
 
@@ -169,6 +174,11 @@ impl Flow {
         self.ident.app()
     }
 
+    /// A direction's sequence numbers could not be followed (see `reassembly`).
+    pub fn is_unfollowable(&self) -> bool {
+        self.tcp.half.iter().any(HalfStream::is_unfollowable)
+    }
+
     /// Acknowledged bytes this flow never showed the monitor (both directions).
     pub fn missed_bytes(&self) -> u64 {
         let [a, b] = &self.tcp.half;
@@ -182,31 +192,68 @@ pub struct FlowId(u32);
 
 const NIL: u32 = u32::MAX;
 
+/// How much a flow is worth keeping when the table must make room (issue 14): flows of
+/// the `Cheap` class (one-sided, handshake-less or payload-less: what floods and scans
+/// create) are evicted before any `Kept` flow (an established session that carried data
+/// both ways), as Suricata's flow emergency mode prefers.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Worth {
+    Cheap = 0,
+    Kept = 1,
+}
+
+/// Bytes charged per flow to the table's share of the memory budget: the flow, its slot
+/// and its hash index entry (see [`Flow`]), rounded up for the allocator.
+pub const FLOW_BASE_BYTES: u32 = 320;
+
 #[derive(Debug)]
 struct Slot {
     flow: Option<Flow>,
-    /// Towards the most recently seen end.
+    /// Towards the most recently seen end of its list.
     prev: u32,
-    /// Towards the least recently seen end.
+    /// Towards the least recently seen end of its list.
     next: u32,
+    worth: Worth,
+    /// Bytes charged to the budget for this flow.
+    charge: u32,
 }
 
-/// Flows of one engine, capped at `cap`.
-pub struct FlowTable {
-    index: HashMap<FlowKey, u32, ahash::RandomState>,
-    slots: Vec<Slot>,
-    free: Vec<u32>,
+/// Both ends of one recency list.
+#[derive(Copy, Clone, Debug)]
+struct Ends {
     /// Most recently seen.
     head: u32,
     /// Least recently seen: the next to evict.
     tail: u32,
+}
+
+const EMPTY: Ends = Ends {
+    head: NIL,
+    tail: NIL,
+};
+
+/// Flows of one engine, capped at `cap` flows and `max_bytes` charged bytes.
+pub struct FlowTable {
+    index: HashMap<FlowKey, u32, ahash::RandomState>,
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    /// One recency list per [`Worth`].
+    lists: [Ends; 2],
     cap: usize,
+    bytes: u64,
+    max_bytes: u64,
 }
 
 impl FlowTable {
     /// A table holding at most `cap` flows (at least 1, at most `u32::MAX - 1`). Nothing
     /// is preallocated: the slab grows with the flows.
     pub fn new(cap: usize) -> FlowTable {
+        FlowTable::with_budget(cap, u64::MAX)
+    }
+
+    /// A table capped at `cap` flows and `max_bytes` bytes charged (see
+    /// [`FLOW_BASE_BYTES`] and [`FlowTable::add_charge`]).
+    pub fn with_budget(cap: usize, max_bytes: u64) -> FlowTable {
         let cap = cap.clamp(1, usize::try_from(NIL - 1).unwrap_or(usize::MAX));
         FlowTable {
             // ahash's RandomState draws its keys at run time: a crafted set of flow keys
@@ -214,9 +261,10 @@ impl FlowTable {
             index: HashMap::with_hasher(ahash::RandomState::new()),
             slots: Vec::new(),
             free: Vec::new(),
-            head: NIL,
-            tail: NIL,
+            lists: [EMPTY; 2],
             cap,
+            bytes: 0,
+            max_bytes: max_bytes.max(u64::from(FLOW_BASE_BYTES)),
         }
     }
 
@@ -228,12 +276,31 @@ impl FlowTable {
         self.index.is_empty()
     }
 
+    /// No room for one more flow: by count or by bytes.
     pub fn is_full(&self) -> bool {
         self.index.len() >= self.cap
+            || self.bytes.saturating_add(u64::from(FLOW_BASE_BYTES)) > self.max_bytes
+    }
+
+    /// At 90 % of the count or the bytes: time for emergency measures.
+    pub fn near_full(&self) -> bool {
+        let len = u64::try_from(self.index.len()).unwrap_or(u64::MAX);
+        let cap = u64::try_from(self.cap).unwrap_or(u64::MAX);
+        len.saturating_mul(10) >= cap.saturating_mul(9)
+            || self.bytes.saturating_mul(10) >= self.max_bytes.saturating_mul(9)
     }
 
     pub fn capacity(&self) -> usize {
         self.cap
+    }
+
+    /// Bytes charged by the flows held.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
     }
 
     #[inline]
@@ -251,13 +318,26 @@ impl FlowTable {
         self.slots.get_mut(idx(id.0))?.flow.as_mut()
     }
 
-    /// The least recently seen flow.
+    /// The next flow to evict: the least recently seen cheap flow, else the least
+    /// recently seen kept one.
     pub fn lru(&self) -> Option<FlowId> {
-        (self.tail != NIL).then_some(FlowId(self.tail))
+        self.lru_of(Worth::Cheap)
+            .or_else(|| self.lru_of(Worth::Kept))
     }
 
-    /// Inserts a flow as the most recently seen. Returns `None` (and drops nothing) when
-    /// the table is full or the key is present: the caller evicts or looks up first.
+    /// The least recently seen flow of one class.
+    pub fn lru_of(&self, worth: Worth) -> Option<FlowId> {
+        let tail = self.lists.get(worth as usize)?.tail;
+        (tail != NIL).then_some(FlowId(tail))
+    }
+
+    pub fn worth(&self, id: FlowId) -> Option<Worth> {
+        self.slots.get(idx(id.0)).map(|s| s.worth)
+    }
+
+    /// Inserts a flow as the most recently seen cheap flow. Returns `None` (and drops
+    /// nothing) when the table is full or the key is present: the caller evicts or looks
+    /// up first.
     pub fn insert(&mut self, flow: Flow) -> Option<FlowId> {
         if self.is_full() || self.index.contains_key(&flow.key) {
             return None;
@@ -267,6 +347,8 @@ impl FlowTable {
             flow: Some(flow),
             prev: NIL,
             next: NIL,
+            worth: Worth::Cheap,
+            charge: FLOW_BASE_BYTES,
         };
         let i = match self.free.pop() {
             Some(i) => {
@@ -280,6 +362,7 @@ impl FlowTable {
             }
         };
         self.index.insert(key, i);
+        self.bytes = self.bytes.saturating_add(u64::from(FLOW_BASE_BYTES));
         self.link_front(i);
         Some(FlowId(i))
     }
@@ -287,17 +370,52 @@ impl FlowTable {
     /// Marks a flow as just seen.
     #[inline]
     pub fn touch(&mut self, id: FlowId) {
-        if self.head == id.0 {
+        let Some(worth) = self.worth(id) else {
+            return;
+        };
+        if self
+            .lists
+            .get(worth as usize)
+            .is_some_and(|l| l.head == id.0)
+        {
             return;
         }
         self.unlink(id.0);
         self.link_front(id.0);
     }
 
+    /// Moves a flow to the kept class (it stays the most recently seen).
+    pub fn promote(&mut self, id: FlowId) {
+        if self.worth(id) != Some(Worth::Cheap) {
+            return;
+        }
+        self.unlink(id.0);
+        if let Some(s) = self.slots.get_mut(idx(id.0)) {
+            s.worth = Worth::Kept;
+        }
+        self.link_front(id.0);
+    }
+
+    /// Charges `n` more bytes for a flow (a parser was created for it).
+    pub fn add_charge(&mut self, id: FlowId, n: u32) {
+        if let Some(s) = self.slots.get_mut(idx(id.0))
+            && s.flow.is_some()
+        {
+            s.charge = s.charge.saturating_add(n);
+            self.bytes = self.bytes.saturating_add(u64::from(n));
+        }
+    }
+
     pub fn remove(&mut self, id: FlowId) -> Option<Flow> {
-        let flow = self.slots.get_mut(idx(id.0))?.flow.take()?;
+        let slot = self.slots.get_mut(idx(id.0))?;
+        let flow = slot.flow.take()?;
+        let charge = std::mem::replace(&mut slot.charge, 0);
+        self.bytes = self.bytes.saturating_sub(u64::from(charge));
         self.index.remove(&flow.key);
         self.unlink(id.0);
+        if let Some(s) = self.slots.get_mut(idx(id.0)) {
+            s.worth = Worth::Cheap;
+        }
         self.free.push(id.0);
         Some(flow)
     }
@@ -320,17 +438,24 @@ impl FlowTable {
     }
 
     fn link_front(&mut self, i: u32) {
-        let old_head = self.head;
+        let Some(worth) = self.slots.get(idx(i)).map(|s| s.worth) else {
+            return;
+        };
+        let Some(ends) = self.lists.get(worth as usize).copied() else {
+            return;
+        };
         if let Some(s) = self.slots.get_mut(idx(i)) {
             s.prev = NIL;
-            s.next = old_head;
+            s.next = ends.head;
         }
-        if let Some(h) = self.slots.get_mut(idx(old_head)) {
+        if let Some(h) = self.slots.get_mut(idx(ends.head)) {
             h.prev = i;
         }
-        self.head = i;
-        if self.tail == NIL {
-            self.tail = i;
+        if let Some(l) = self.lists.get_mut(worth as usize) {
+            l.head = i;
+            if l.tail == NIL {
+                l.tail = i;
+            }
         }
     }
 
@@ -338,14 +463,22 @@ impl FlowTable {
         let Some(s) = self.slots.get(idx(i)) else {
             return;
         };
-        let (prev, next) = (s.prev, s.next);
+        let (prev, next, worth) = (s.prev, s.next, s.worth as usize);
         match self.slots.get_mut(idx(prev)) {
             Some(p) => p.next = next,
-            None => self.head = next,
+            None => {
+                if let Some(l) = self.lists.get_mut(worth) {
+                    l.head = next;
+                }
+            }
         }
         match self.slots.get_mut(idx(next)) {
             Some(n) => n.prev = prev,
-            None => self.tail = prev,
+            None => {
+                if let Some(l) = self.lists.get_mut(worth) {
+                    l.tail = prev;
+                }
+            }
         }
         if let Some(s) = self.slots.get_mut(idx(i)) {
             s.prev = NIL;
@@ -403,5 +536,43 @@ mod tests {
         t.remove(d).unwrap();
         assert_eq!(t.lru(), None);
         assert!(t.is_empty());
+    }
+
+    #[test]
+    fn cheap_flows_go_before_kept_ones() {
+        let mut t = FlowTable::new(3);
+        let a = t.insert(Flow::new(key(1), true, Timestamp(1))).unwrap();
+        let b = t.insert(Flow::new(key(2), true, Timestamp(2))).unwrap();
+        let c = t.insert(Flow::new(key(3), true, Timestamp(3))).unwrap();
+        t.promote(a);
+        // `a` is the oldest, but kept: the oldest cheap flow goes first.
+        assert_eq!(t.lru(), Some(b));
+        t.remove(b).unwrap();
+        assert_eq!(t.lru(), Some(c));
+        t.remove(c).unwrap();
+        assert_eq!(t.lru(), Some(a));
+        assert_eq!(t.worth(a), Some(Worth::Kept));
+        t.touch(a);
+        t.remove(a).unwrap();
+        assert_eq!(t.lru(), None);
+        // A freed slot starts cheap again.
+        let d = t.insert(Flow::new(key(4), true, Timestamp(4))).unwrap();
+        assert_eq!(t.worth(d), Some(Worth::Cheap));
+    }
+
+    #[test]
+    fn bytes_are_charged_and_capped() {
+        let base = u64::from(FLOW_BASE_BYTES);
+        let mut t = FlowTable::with_budget(100, 3 * base);
+        let a = t.insert(Flow::new(key(1), true, Timestamp(1))).unwrap();
+        t.insert(Flow::new(key(2), true, Timestamp(2))).unwrap();
+        assert_eq!(t.bytes(), 2 * base);
+        assert!(!t.is_full());
+        t.add_charge(a, FLOW_BASE_BYTES);
+        assert!(t.is_full(), "the parser's bytes count against the share");
+        assert!(t.insert(Flow::new(key(3), true, Timestamp(3))).is_none());
+        t.remove(a).unwrap();
+        assert_eq!(t.bytes(), base);
+        assert!(t.near_full() || t.len() == 1);
     }
 }
