@@ -48,6 +48,7 @@ pub fn snapshot(handles: &RunHandles, source_name: &str) -> MetricsSnapshot {
     s.reassembly_gaps = engine.reassembly_gaps;
     s.tcp_acked_bytes = engine.acked_bytes;
     s.tcp_missed_bytes = engine.missed_bytes;
+    s.protocol_counters = engine.protocol_counters();
     for (code, n) in engine.modbus.transactions_by_function.iter().enumerate() {
         if *n > 0 {
             s.modbus
@@ -67,7 +68,7 @@ pub fn snapshot(handles: &RunHandles, source_name: &str) -> MetricsSnapshot {
     }
     fill_telecontrol(&mut s.telecontrol, &engine);
     s.modbus.exceptions = engine.modbus.exceptions.clone();
-    for h in engine.modbus.response_time_us.values() {
+    for h in engine.modbus.response_times.by_server.values() {
         s.modbus
             .response_time
             .merge(&mizuban_exporter::snapshot::LatencyBuckets::from_hdr_micros(h));

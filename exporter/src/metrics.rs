@@ -19,6 +19,7 @@ use mizuban_capture::encap::EncapKind;
 use mizuban_detect::Severity;
 use mizuban_detect::verdict::Verdict;
 use mizuban_protocols::AppProtocol;
+use mizuban_protocols::stats::CounterDoc;
 use prometheus::{
     Gauge, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, core::Collector,
 };
@@ -169,9 +170,41 @@ docs! {
         "Sequence errors: DNP3 transport segments out of sequence; IEC 104 send sequence gaps and acknowledgements of frames never sent.";
 }
 
+/// Series cap for each protocol's labelled counter family (labels are closed enums of a
+/// few dozen values at most).
+pub const MAX_PROTOCOL_COUNTER_SERIES: usize = 64;
+
+/// The counters protocols export through the generic path (see
+/// `mizuban_protocols::stats`), documented by their registry specs.
+pub fn protocol_counter_docs() -> impl Iterator<Item = &'static CounterDoc> {
+    mizuban_protocols::PROTOCOLS
+        .iter()
+        .flat_map(|s| s.counters.iter())
+}
+
+fn protocol_metric_docs() -> impl Iterator<Item = MetricDoc> {
+    protocol_counter_docs().map(|c| MetricDoc {
+        name: c.name,
+        kind: MetricKind::Counter,
+        labels: c.labels,
+        help: c.help,
+    })
+}
+
+/// Every metric registered: [`METRIC_DOCS`] and the protocols' own, sorted by name.
+pub fn all_metric_docs() -> Vec<MetricDoc> {
+    let mut v: Vec<MetricDoc> = METRIC_DOCS
+        .iter()
+        .copied()
+        .chain(protocol_metric_docs())
+        .collect();
+    v.sort_by_key(|d| d.name);
+    v
+}
+
 /// The documented metric list as `(name, type, help)`.
 pub fn metric_docs() -> Vec<(&'static str, &'static str, &'static str)> {
-    METRIC_DOCS
+    all_metric_docs()
         .iter()
         .map(|d| (d.name, d.kind.as_str(), d.help))
         .collect()
@@ -185,7 +218,7 @@ pub fn metric_docs_markdown() -> String {
          | Metric | Type | Labels | Description |\n\
          | --- | --- | --- | --- |\n",
     );
-    for d in METRIC_DOCS {
+    for d in all_metric_docs() {
         let labels = d
             .labels
             .iter()
@@ -374,6 +407,8 @@ pub struct Metrics {
     telecontrol_sequence_errors: CounterFamily<(&'static str, &'static str)>,
     tcp_acked_bytes: IntCounter,
     tcp_missed_bytes: IntCounter,
+    /// The protocols' own counter families, by metric name (one generic path for all).
+    protocol_counters: BTreeMap<&'static str, CounterFamily<Option<&'static str>>>,
 }
 
 impl Metrics {
@@ -420,6 +455,20 @@ impl Metrics {
         reg.register(Box::new(
             prometheus::process_collector::ProcessCollector::for_self(),
         ))?;
+
+        let mut protocol_counters = BTreeMap::new();
+        for (c, d) in protocol_counter_docs().zip(protocol_metric_docs()) {
+            let mut family = CounterFamily::new(reg, &d, MAX_PROTOCOL_COUNTER_SERIES)?;
+            // Every series exists from the start at 0, like the drop reasons, so rules
+            // see the first one as a rise.
+            if c.values.is_empty() {
+                family.declare(&None, &[]);
+            }
+            for v in c.values {
+                family.declare(&Some(*v), &[v]);
+            }
+            protocol_counters.insert(d.name, family);
+        }
 
         let metrics = Metrics {
             alerts: CounterFamily::new(reg, &ALERTS, MAX_ALERT_SERIES)?,
@@ -479,6 +528,7 @@ impl Metrics {
             )?,
             tcp_acked_bytes: register(reg, IntCounter::with_opts(opts(&TCP_ACKED))?)?,
             tcp_missed_bytes: register(reg, IntCounter::with_opts(opts(&TCP_MISSED))?)?,
+            protocol_counters,
         };
         metrics.baseline_mode_set(BaselineMode::default());
         Ok(metrics)
@@ -588,5 +638,11 @@ impl Metrics {
         raise_to(&self.syslog_sent, s.syslog_sent);
         raise_to(&self.tcp_acked_bytes, s.tcp_acked_bytes);
         raise_to(&self.tcp_missed_bytes, s.tcp_missed_bytes);
+        for (name, family) in &mut self.protocol_counters {
+            let values = s.protocol_counters.iter().filter(|c| c.name == *name);
+            family.update(values.map(|c| (c.label, c.value)), |label| {
+                label.iter().map(|l| (*l).to_owned()).collect()
+            });
+        }
     }
 }

@@ -247,6 +247,9 @@ pub struct MetricsSnapshot {
     /// ratio is the capture loss (as Zeek's capture-loss script computes it).
     pub tcp_acked_bytes: u64,
     pub tcp_missed_bytes: u64,
+    /// The protocols' own counters (`mizuban_<protocol>_*_total`), from
+    /// `EngineStats::protocol_counters`.
+    pub protocol_counters: Vec<mizuban_protocols::stats::CounterValue>,
 }
 
 impl MetricsSnapshot {
@@ -326,6 +329,14 @@ impl MetricsSnapshot {
             packets: 1000,
             bytes: 64_000,
         });
+        for (i, d) in crate::metrics::protocol_counter_docs().enumerate() {
+            s.protocol_counters
+                .push(mizuban_protocols::stats::CounterValue {
+                    name: d.name,
+                    label: d.values.first().copied(),
+                    value: i as u64 + 1,
+                });
+        }
         s
     }
 }

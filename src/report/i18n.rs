@@ -892,7 +892,7 @@ mod tests {
 
     #[test]
     fn every_rule_has_a_title() {
-        for id in mizuban_detect::rules::known_rule_ids() {
+        for id in mizuban_detect::registry::known_rule_ids() {
             let k = format!("rule.{id}");
             assert!(RULES.iter().any(|r| r.0 == k), "no title for rule {id}");
         }

@@ -896,7 +896,7 @@ impl Inventory {
         if !support::ended(Some(date), ts.as_nanos()) {
             return;
         }
-        let Some(spec) = rules::spec(rules::UNSUPPORTED_OS) else {
+        let Some(spec) = crate::registry::spec(rules::UNSUPPORTED_OS) else {
             return;
         };
         let name = self
