@@ -40,11 +40,6 @@ pub fn probe(data: &[u8], _dir: Direction) -> Probe {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects
-)]
 mod tests {
     use super::*;
     use crate::parser::Direction::{ToClient, ToServer};
