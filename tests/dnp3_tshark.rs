@@ -444,6 +444,26 @@ fn built_capture_gives_control_actions_inventory_and_errors() {
         .collect();
     assert_eq!(attrs.len(), 4, "{attrs:?}");
     assert!(attrs.contains(&("device_manufacturer_name", "Acme Controls".into())));
+    // The inventory: the outstation's device attributes and link address.
+    {
+        let tracker = mizuban_detect::baseline::tracker::lock(&run.tracker);
+        let ip = std::net::IpAddr::V4(common::dnp3_synth::outstation().ip);
+        let t = tracker.inventory.assets()[&ip].telecontrol.clone().unwrap();
+        assert_eq!(t.vendor.as_deref(), Some("Acme Controls"));
+        assert_eq!(t.model.as_deref(), Some("RTU-5000"));
+        assert_eq!(t.firmware.as_deref(), Some("4.2.1"));
+        assert_eq!(t.serial.as_deref(), Some("SN-0042"));
+        assert!(
+            t.dnp3_link_addresses
+                .contains(&common::dnp3_synth::OUTSTATION_ADDR)
+        );
+        let ip = std::net::IpAddr::V4(common::dnp3_synth::master().ip);
+        let m = tracker.inventory.assets()[&ip].telecontrol.clone().unwrap();
+        assert!(
+            m.dnp3_link_addresses
+                .contains(&common::dnp3_synth::MASTER_ADDR)
+        );
+    }
     let s = &run.engine.dnp3;
     assert_eq!(s.unsolicited, 1);
     assert_eq!(s.parse_errors.get("header_crc"), Some(&1));

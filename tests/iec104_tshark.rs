@@ -233,6 +233,15 @@ fn built_capture_matches_tshark_and_gives_control_actions() {
             (122, "file_transfer", Outcome::Unanswered, Some(8001)),
         ]
     );
+    {
+        let tracker = mizuban_detect::baseline::tracker::lock(&run.tracker);
+        let ip = std::net::IpAddr::V4(common::iec104_synth::rtu().ip);
+        let t = tracker.inventory.assets()[&ip].telecontrol.clone().unwrap();
+        assert_eq!(
+            t.iec104_common_addresses.into_iter().collect::<Vec<_>>(),
+            vec![common::iec104_synth::COMMON_ADDRESS]
+        );
+    }
     let s = &run.engine.iec104;
     assert_eq!(s.sequence_gaps, 1);
     assert_eq!(s.ack_out_of_window, 1);

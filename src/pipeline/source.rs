@@ -71,6 +71,8 @@ pub struct SourceStats {
     /// Truncated by snaplen but still processed as far as it went.
     pub snaplen_truncated: u64,
     pub non_ip: u64,
+    /// Packets that came through each kind of encapsulation (issue 15).
+    pub encap: mizuban_capture::encap::EncapCounters,
 }
 
 /// Counters readable from other threads while the source runs (for /metrics).
@@ -81,6 +83,8 @@ pub struct LiveCounters {
     pub queue_full_batches: AtomicU64,
     /// (depth, capacity) per worker queue, sampled at batch flushes.
     pub queue_depths: std::sync::Mutex<Vec<(u64, u64)>>,
+    /// Packets per encapsulation, copied at batch flushes.
+    pub encap: std::sync::Mutex<mizuban_capture::encap::EncapCounters>,
 }
 
 /// Packets after which a worker that got none is sent a watermark, so the detector's
@@ -199,6 +203,9 @@ impl<'a> Source<'a> {
         self.last_ts = ts;
 
         let info = decode(frame.link, frame.data, frame.wire_len);
+        if !info.encap.seen.is_empty() {
+            self.stats.encap.add(info.encap.seen);
+        }
         if info.snaplen_truncated {
             self.stats.snaplen_truncated += 1;
             self.stats.drops.inc(DropReason::Truncated);
@@ -320,6 +327,9 @@ impl<'a> Source<'a> {
         self.live.bytes.fetch_add(b, Ordering::Relaxed);
         if let Ok(mut d) = self.shared_drops.lock() {
             *d = self.stats.drops.clone();
+        }
+        if let Ok(mut e) = self.live.encap.lock() {
+            *e = self.stats.encap;
         }
         if let Ok(mut q) = self.live.queue_depths.lock() {
             q.clear();

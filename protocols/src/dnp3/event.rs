@@ -13,6 +13,8 @@ pub struct Fragment {
     pub link_dst: u16,
     /// The link control octet's DIR bit: set by the master.
     pub link_dir: bool,
+    /// Sent by the flow's client (the envelope's `client`).
+    pub from_client: bool,
     pub function: u8,
     pub function_name: &'static str,
     pub app_seq: u8,

@@ -157,6 +157,7 @@ impl Parser {
             link_src: h.source,
             link_dst: h.destination,
             link_dir: h.from_master(),
+            from_client: dir == Direction::ToServer,
             function: ah.function,
             function_name: types::function_name(ah.function),
             app_seq: ah.seq(),

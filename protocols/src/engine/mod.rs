@@ -549,6 +549,7 @@ impl Engine {
             client_mac,
             server_mac,
             syn,
+            encap: info.encap.tunnel,
         }));
         identify::on_flow_start(
             &mut flow.ident,

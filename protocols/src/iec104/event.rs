@@ -40,4 +40,6 @@ pub struct Apdu {
     /// The side that sent it is the controlling station (it sends commands and
     /// activations, or it is the TCP client).
     pub from_controlling: bool,
+    /// Sent by the flow's client (the envelope's `client`).
+    pub from_client: bool,
 }

@@ -140,6 +140,7 @@ impl Parser {
             ioa_total: 0,
             objects: Vec::new(),
             from_controlling,
+            from_client: dir == Direction::ToServer,
         };
         let mut decoded = None;
         match a.control {
