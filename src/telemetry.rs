@@ -3,7 +3,7 @@
 
 use crate::pipeline::RunHandles;
 use anyhow::Context;
-use mizuban_exporter::snapshot::{QueueDepth, QueueName, SourceCounters};
+use mizuban_exporter::snapshot::{QueueDepth, QueueName, SourceCounters, TelecontrolCounters};
 use mizuban_exporter::{Metrics, MetricsServer, MetricsSnapshot, WebConfig};
 use mizuban_protocols::EngineStats;
 use prometheus::Registry;
@@ -42,10 +42,13 @@ pub fn snapshot(handles: &RunHandles, source_name: &str) -> MetricsSnapshot {
     }
     s.flows_active = engine.flows_active;
     s.flows_evicted = engine.flows_evicted;
+    let detector_bytes = handles.detector.lock().map_or(0, |d| d.memory_bytes);
+    s.health = crate::pipeline::health::metrics(&engine, handles.memory_limit(), detector_bytes);
     s.reassembly_buffered_bytes = engine.reassembly_buffered_bytes;
     s.reassembly_gaps = engine.reassembly_gaps;
     s.tcp_acked_bytes = engine.acked_bytes;
     s.tcp_missed_bytes = engine.missed_bytes;
+    s.protocol_counters = engine.protocol_counters();
     for (code, n) in engine.modbus.transactions_by_function.iter().enumerate() {
         if *n > 0 {
             s.modbus
@@ -63,8 +66,9 @@ pub fn snapshot(handles: &RunHandles, source_name: &str) -> MetricsSnapshot {
     if let Some(t) = tracker {
         crate::telemetry_detect::fill_assets(&mut s, &mizuban_detect::baseline::tracker::lock(&t));
     }
+    fill_telecontrol(&mut s.telecontrol, &engine);
     s.modbus.exceptions = engine.modbus.exceptions.clone();
-    for h in engine.modbus.response_time_us.values() {
+    for h in engine.modbus.response_times.by_server.values() {
         s.modbus
             .response_time
             .merge(&mizuban_exporter::snapshot::LatencyBuckets::from_hdr_micros(h));
@@ -77,6 +81,49 @@ pub fn snapshot(handles: &RunHandles, source_name: &str) -> MetricsSnapshot {
         });
     }
     s
+}
+
+/// The DNP3 and IEC 104 counters (issue 11) by bounded labels.
+fn fill_telecontrol(t: &mut TelecontrolCounters, engine: &EngineStats) {
+    let (d, i) = (&engine.dnp3, &engine.iec104);
+    for (name, n) in d.fragments_by_name() {
+        t.pdus.insert(("dnp3", name), n);
+    }
+    for (name, n) in i.i_frames_by_name() {
+        t.pdus.insert(("iec104", name), n);
+    }
+    if i.s_frames > 0 {
+        t.pdus.insert(("iec104", "s_frame"), i.s_frames);
+    }
+    for (name, n) in &i.u_frames {
+        t.pdus.insert(("iec104", name), *n);
+    }
+    for (r, n) in &d.parse_errors {
+        t.parse_errors.insert(("dnp3", r), *n);
+    }
+    for (r, n) in &i.parse_errors {
+        t.parse_errors.insert(("iec104", r), *n);
+    }
+    t.dnp3_crc_errors.insert("header", d.crc_errors_header);
+    t.dnp3_crc_errors.insert("data", d.crc_errors_data);
+    t.sequence_errors
+        .insert(("dnp3", "transport"), d.sequence_gaps);
+    t.sequence_errors
+        .insert(("iec104", "send_gap"), i.sequence_gaps);
+    t.sequence_errors
+        .insert(("iec104", "ack_out_of_window"), i.ack_out_of_window);
+    for (k, n) in [
+        (("dnp3", "object_headers"), d.objects_dropped),
+        (("dnp3", "decoded_objects"), d.decoded_dropped),
+        (("dnp3", "requests_over_cap"), d.tx_cap),
+        (("dnp3", "fragments_in_progress"), d.reassembly_evicted),
+        (("dnp3", "resync_bytes"), d.resync_skipped_bytes),
+        (("iec104", "information_objects"), i.objects_dropped),
+        (("iec104", "requests_over_cap"), i.tx_cap),
+        (("iec104", "resync_bytes"), i.resync_skipped_bytes),
+    ] {
+        t.dropped.insert(k, n);
+    }
 }
 
 /// A running metrics endpoint and the thread that keeps it current.

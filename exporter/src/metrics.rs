@@ -10,6 +10,8 @@
 //! on its series count; keys past the cap are summed into one `other` series, so even a
 //! hostile sender of every Modbus function code cannot grow the scrape without bound.
 
+pub mod health;
+
 use crate::histogram::FixedHistogram;
 use crate::snapshot::{BaselineMode, MetricsSnapshot, QueueName};
 use mizuban_capture::DropReason;
@@ -17,6 +19,7 @@ use mizuban_capture::encap::EncapKind;
 use mizuban_detect::Severity;
 use mizuban_detect::verdict::Verdict;
 use mizuban_protocols::AppProtocol;
+use mizuban_protocols::stats::CounterDoc;
 use prometheus::{
     Gauge, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, core::Collector,
 };
@@ -36,6 +39,9 @@ pub const MAX_MODBUS_EXCEPTION_SERIES: usize = 64;
 /// Series cap for control actions by (protocol, action, authorized): the 7 control
 /// protocols x 11 action classes x 2.
 pub const MAX_CONTROL_ACTION_SERIES: usize = 154;
+/// Series cap for the telecontrol families: DNP3 has 37 function names, IEC 104 about
+/// 75 type names and 7 S/U labels.
+pub const MAX_TELECONTROL_SERIES: usize = 160;
 /// Series cap for capture sources (configured interfaces).
 pub const MAX_SOURCE_SERIES: usize = 16;
 /// Series cap for queues (worker queues plus detector and sink).
@@ -98,24 +104,42 @@ docs! {
         "Always 1; the version label names the running build.";
     CAPTURE_BYTES: "mizuban_capture_bytes_total", Counter, ["source"],
         "Bytes read from a capture source (wire length, link layer included).";
+    CAPTURE_DUPLICATES: "mizuban_capture_duplicate_frames_total", Counter, [],
+        "Frames that repeat the one just before in their flow within 1 ms: the same packet mirrored twice.";
+    CAPTURE_ONE_SIDED: "mizuban_capture_one_sided_flows", Gauge, [],
+        "TCP sessions (3 packets or more) ended so far that were seen in one direction only (a SPAN port copying one direction).";
     CAPTURE_PACKETS: "mizuban_capture_packets_total", Counter, ["source"],
         "Packets read from a capture source.";
+    CAPTURE_TCP_SESSIONS: "mizuban_capture_tcp_sessions", Gauge, [],
+        "TCP sessions (3 packets or more) ended so far: the denominator of the one-sided ratio.";
+    CAPTURE_UNFOLLOWABLE: "mizuban_capture_unfollowable_flows_total", Counter, [],
+        "TCP flows whose sequence numbers lay far outside their window (random, forged or garbled): not reassembled, not counted as capture loss.";
     VERDICT: "mizuban_closed_network_verdict", Gauge, ["verdict"],
         "Closed-network verdict so far: 1 for the current one (closed, not_closed, undetermined), 0 for the others.";
     CONTROL_ACTIONS: "mizuban_control_actions_total", Counter, ["protocol", "action", "authorized"],
         "Control actions (writes, operates, program transfers, mode changes, restarts...) by protocol, action class and whether the control policy allowed the client.";
     DECAPSULATED: "mizuban_decapsulated_packets_total", Counter, ["encapsulation"],
         "Packets that reached the monitor inside an encapsulation (erspan_i, erspan_ii, erspan_iii, gre, vxlan, pppoe, qinq, mpls), by kind; the inner packet is what is analysed.";
+    DNP3_CRC_ERRORS: "mizuban_dnp3_crc_errors_total", Counter, ["kind"],
+        "DNP3 link frames whose header CRC (kind header) or a user-data block CRC (kind data) failed.";
     DROPS: "mizuban_drops_total", Counter, ["reason"],
         "Packets, bytes or units dropped or left unparsed, by reason.";
     EVENTS: "mizuban_events_total", Counter, ["protocol"],
         "Protocol events emitted, by application protocol.";
     FINDINGS_ACTIVE: "mizuban_findings_active", Gauge, ["rule"],
         "Alerts currently held by the alert store (distinct de-duplication keys), by rule.";
+    FLOW_EMERGENCY: "mizuban_flow_emergency_active", Gauge, [],
+        "Workers whose flow table is in emergency mode (at 90 % of its memory share): cheap flows get short timeouts.";
+    FLOW_EVICTIONS: "mizuban_flow_evictions_total", Counter, ["class"],
+        "Flows evicted to stay within the memory budget, by class, least valuable first (one_sided, handshake_less, payload_less, established; emergency_timeout for early expiry).";
     FLOWS_ACTIVE: "mizuban_flows_active", Gauge, [],
         "Flows currently in the flow tables.";
     FLOWS_EVICTED: "mizuban_flows_evicted_total", Counter, [],
         "Flows evicted from a full flow table before they ended.";
+    MEMORY_BYTES: "mizuban_memory_bytes", Gauge, ["table"],
+        "Bytes each table accounts against its share of the memory budget (flows, reassembly, defrag, detector, queues).";
+    MEMORY_LIMIT: "mizuban_memory_limit_bytes", Gauge, [],
+        "The process's memory budget ([limits] memory).";
     MODBUS_EXCEPTIONS: "mizuban_modbus_exceptions_total", Counter, ["function", "code"],
         "Modbus exception responses by request function code and exception code.";
     MODBUS_RESPONSE_TIME: "mizuban_modbus_response_time_seconds", Histogram, [],
@@ -136,11 +160,51 @@ docs! {
         "TCP bytes acknowledged by receivers (denominator of capture loss).";
     TCP_MISSED: "mizuban_tcp_missed_bytes_total", Counter, [],
         "TCP bytes acknowledged but never captured (numerator of capture loss).";
+    TELECONTROL_DROPPED: "mizuban_telecontrol_dropped_total", Counter, ["protocol", "what"],
+        "DNP3 and IEC 104 units left out over a cap or skipped, by protocol and what (object headers, decoded objects, requests over the per-flow cap, fragments in progress, resync bytes).";
+    TELECONTROL_PARSE_ERRORS: "mizuban_telecontrol_parse_errors_total", Counter, ["protocol", "error"],
+        "DNP3 and IEC 104 parse errors by protocol and reason.";
+    TELECONTROL_PDUS: "mizuban_telecontrol_pdus_total", Counter, ["protocol", "pdu"],
+        "DNP3 application fragments by function and IEC 104 APDUs by type identification (S frames as s_frame, U frames by function).";
+    TELECONTROL_SEQUENCE_ERRORS: "mizuban_telecontrol_sequence_errors_total", Counter, ["protocol", "kind"],
+        "Sequence errors: DNP3 transport segments out of sequence; IEC 104 send sequence gaps and acknowledgements of frames never sent.";
+}
+
+/// Series cap for each protocol's labelled counter family (labels are closed enums of a
+/// few dozen values at most).
+pub const MAX_PROTOCOL_COUNTER_SERIES: usize = 64;
+
+/// The counters protocols export through the generic path (see
+/// `mizuban_protocols::stats`), documented by their registry specs.
+pub fn protocol_counter_docs() -> impl Iterator<Item = &'static CounterDoc> {
+    mizuban_protocols::PROTOCOLS
+        .iter()
+        .flat_map(|s| s.counters.iter())
+}
+
+fn protocol_metric_docs() -> impl Iterator<Item = MetricDoc> {
+    protocol_counter_docs().map(|c| MetricDoc {
+        name: c.name,
+        kind: MetricKind::Counter,
+        labels: c.labels,
+        help: c.help,
+    })
+}
+
+/// Every metric registered: [`METRIC_DOCS`] and the protocols' own, sorted by name.
+pub fn all_metric_docs() -> Vec<MetricDoc> {
+    let mut v: Vec<MetricDoc> = METRIC_DOCS
+        .iter()
+        .copied()
+        .chain(protocol_metric_docs())
+        .collect();
+    v.sort_by_key(|d| d.name);
+    v
 }
 
 /// The documented metric list as `(name, type, help)`.
 pub fn metric_docs() -> Vec<(&'static str, &'static str, &'static str)> {
-    METRIC_DOCS
+    all_metric_docs()
         .iter()
         .map(|d| (d.name, d.kind.as_str(), d.help))
         .collect()
@@ -154,7 +218,7 @@ pub fn metric_docs_markdown() -> String {
          | Metric | Type | Labels | Description |\n\
          | --- | --- | --- | --- |\n",
     );
-    for d in METRIC_DOCS {
+    for d in all_metric_docs() {
         let labels = d
             .labels
             .iter()
@@ -320,6 +384,7 @@ pub struct Metrics {
     capture_bytes: CounterFamily<String>,
     capture_packets: CounterFamily<String>,
     closed_network_verdict: Vec<(Verdict, IntGauge)>,
+    dnp3_crc_errors: CounterFamily<&'static str>,
     control_actions: CounterFamily<(AppProtocol, mizuban_protocols::facts::Action, bool)>,
     decapsulated: Vec<(EncapKind, IntCounter)>,
     drops: Vec<(DropReason, IntCounter)>,
@@ -327,6 +392,7 @@ pub struct Metrics {
     findings_active: GaugeFamily<&'static str>,
     flows_active: IntGauge,
     flows_evicted: IntCounter,
+    health: health::HealthMetrics,
     modbus_exceptions: CounterFamily<(u8, u8)>,
     modbus_response_time: FixedHistogram,
     modbus_transactions: CounterFamily<u8>,
@@ -335,8 +401,14 @@ pub struct Metrics {
     reassembly_buffered_bytes: IntGauge,
     reassembly_gaps: IntCounter,
     syslog_sent: IntCounter,
+    telecontrol_dropped: CounterFamily<(&'static str, &'static str)>,
+    telecontrol_parse_errors: CounterFamily<(&'static str, &'static str)>,
+    telecontrol_pdus: CounterFamily<(&'static str, &'static str)>,
+    telecontrol_sequence_errors: CounterFamily<(&'static str, &'static str)>,
     tcp_acked_bytes: IntCounter,
     tcp_missed_bytes: IntCounter,
+    /// The protocols' own counter families, by metric name (one generic path for all).
+    protocol_counters: BTreeMap<&'static str, CounterFamily<Option<&'static str>>>,
 }
 
 impl Metrics {
@@ -384,6 +456,20 @@ impl Metrics {
             prometheus::process_collector::ProcessCollector::for_self(),
         ))?;
 
+        let mut protocol_counters = BTreeMap::new();
+        for (c, d) in protocol_counter_docs().zip(protocol_metric_docs()) {
+            let mut family = CounterFamily::new(reg, &d, MAX_PROTOCOL_COUNTER_SERIES)?;
+            // Every series exists from the start at 0, like the drop reasons, so rules
+            // see the first one as a rise.
+            if c.values.is_empty() {
+                family.declare(&None, &[]);
+            }
+            for v in c.values {
+                family.declare(&Some(*v), &[v]);
+            }
+            protocol_counters.insert(d.name, family);
+        }
+
         let metrics = Metrics {
             alerts: CounterFamily::new(reg, &ALERTS, MAX_ALERT_SERIES)?,
             assets_known: register(reg, IntGauge::with_opts(opts(&ASSETS_KNOWN))?)?,
@@ -392,6 +478,7 @@ impl Metrics {
             build_info,
             capture_bytes: CounterFamily::new(reg, &CAPTURE_BYTES, MAX_SOURCE_SERIES)?,
             closed_network_verdict,
+            dnp3_crc_errors: CounterFamily::new(reg, &DNP3_CRC_ERRORS, 2)?,
             control_actions: CounterFamily::new(reg, &CONTROL_ACTIONS, MAX_CONTROL_ACTION_SERIES)?,
             capture_packets: CounterFamily::new(reg, &CAPTURE_PACKETS, MAX_SOURCE_SERIES)?,
             decapsulated,
@@ -400,6 +487,7 @@ impl Metrics {
             findings_active: GaugeFamily::new(reg, &FINDINGS_ACTIVE, MAX_FINDING_SERIES)?,
             flows_active: register(reg, IntGauge::with_opts(opts(&FLOWS_ACTIVE))?)?,
             flows_evicted: register(reg, IntCounter::with_opts(opts(&FLOWS_EVICTED))?)?,
+            health: health::HealthMetrics::register(reg)?,
             modbus_exceptions: CounterFamily::new(
                 reg,
                 &MODBUS_EXCEPTIONS,
@@ -422,8 +510,25 @@ impl Metrics {
             )?,
             reassembly_gaps: register(reg, IntCounter::with_opts(opts(&REASSEMBLY_GAPS))?)?,
             syslog_sent: register(reg, IntCounter::with_opts(opts(&SYSLOG_SENT))?)?,
+            telecontrol_dropped: CounterFamily::new(
+                reg,
+                &TELECONTROL_DROPPED,
+                MAX_TELECONTROL_SERIES,
+            )?,
+            telecontrol_parse_errors: CounterFamily::new(
+                reg,
+                &TELECONTROL_PARSE_ERRORS,
+                MAX_TELECONTROL_SERIES,
+            )?,
+            telecontrol_pdus: CounterFamily::new(reg, &TELECONTROL_PDUS, MAX_TELECONTROL_SERIES)?,
+            telecontrol_sequence_errors: CounterFamily::new(
+                reg,
+                &TELECONTROL_SEQUENCE_ERRORS,
+                MAX_TELECONTROL_SERIES,
+            )?,
             tcp_acked_bytes: register(reg, IntCounter::with_opts(opts(&TCP_ACKED))?)?,
             tcp_missed_bytes: register(reg, IntCounter::with_opts(opts(&TCP_MISSED))?)?,
+            protocol_counters,
         };
         metrics.baseline_mode_set(BaselineMode::default());
         Ok(metrics)
@@ -496,8 +601,23 @@ impl Metrics {
             .update(s.findings_active.iter().map(|(k, v)| (*k, *v)), |rule| {
                 (*rule).to_owned()
             });
+        let t = &s.telecontrol;
+        self.dnp3_crc_errors
+            .update(t.dnp3_crc_errors.iter().map(|(k, v)| (*k, *v)), |k| {
+                vec![(*k).to_owned()]
+            });
+        let pair = |(a, b): &(&'static str, &'static str)| vec![(*a).to_owned(), (*b).to_owned()];
+        self.telecontrol_dropped
+            .update(t.dropped.iter().map(|(k, v)| (*k, *v)), pair);
+        self.telecontrol_parse_errors
+            .update(t.parse_errors.iter().map(|(k, v)| (*k, *v)), pair);
+        self.telecontrol_pdus
+            .update(t.pdus.iter().map(|(k, v)| (*k, *v)), pair);
+        self.telecontrol_sequence_errors
+            .update(t.sequence_errors.iter().map(|(k, v)| (*k, *v)), pair);
         set_gauge(&self.flows_active, s.flows_active);
         raise_to(&self.flows_evicted, s.flows_evicted);
+        self.health.update(&s.health);
         self.modbus_exceptions.update(
             s.modbus.exceptions.iter().map(|(k, v)| (*k, *v)),
             |(f, c)| vec![f.to_string(), c.to_string()],
@@ -518,5 +638,11 @@ impl Metrics {
         raise_to(&self.syslog_sent, s.syslog_sent);
         raise_to(&self.tcp_acked_bytes, s.tcp_acked_bytes);
         raise_to(&self.tcp_missed_bytes, s.tcp_missed_bytes);
+        for (name, family) in &mut self.protocol_counters {
+            let values = s.protocol_counters.iter().filter(|c| c.name == *name);
+            family.update(values.map(|c| (c.label, c.value)), |label| {
+                label.iter().map(|l| (*l).to_owned()).collect()
+            });
+        }
     }
 }

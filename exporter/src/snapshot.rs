@@ -101,6 +101,22 @@ pub struct ModbusCounters {
     pub response_time: LatencyBuckets,
 }
 
+/// DNP3 and IEC 104 counters (issue 11); keys are (protocol name, label).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TelecontrolCounters {
+    /// DNP3 fragments by function name; IEC 104 APDUs by type name, `s_frame`, or U
+    /// function name.
+    pub pdus: BTreeMap<(&'static str, &'static str), u64>,
+    pub parse_errors: BTreeMap<(&'static str, &'static str), u64>,
+    /// DNP3 CRC failures by kind: `header`, `data`.
+    pub dnp3_crc_errors: BTreeMap<&'static str, u64>,
+    /// `transport` (DNP3), `send_gap` and `ack_out_of_window` (IEC 104).
+    pub sequence_errors: BTreeMap<(&'static str, &'static str), u64>,
+    /// Units left out: `object_headers`, `decoded_objects`, `information_objects`,
+    /// `requests_over_cap`, `fragments_in_progress`, `resync_bytes`.
+    pub dropped: BTreeMap<(&'static str, &'static str), u64>,
+}
+
 /// Packets and bytes read from one configured source.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SourceCounters {
@@ -215,6 +231,8 @@ pub struct MetricsSnapshot {
     pub findings_active: BTreeMap<&'static str, u64>,
     pub flows_active: u64,
     pub flows_evicted: u64,
+    /// Memory budget, evictions and capture health (issue 14).
+    pub health: crate::metrics::health::HealthSnapshot,
     pub modbus: ModbusCounters,
     pub queues: Vec<QueueDepth>,
     /// Out-of-order TCP bytes currently held for reassembly.
@@ -224,10 +242,14 @@ pub struct MetricsSnapshot {
     pub sources: Vec<SourceCounters>,
     /// Alerts the syslog output delivered (its losses are drops).
     pub syslog_sent: u64,
+    pub telecontrol: TelecontrolCounters,
     /// TCP bytes acknowledged by a receiver, and the part of them never captured: their
     /// ratio is the capture loss (as Zeek's capture-loss script computes it).
     pub tcp_acked_bytes: u64,
     pub tcp_missed_bytes: u64,
+    /// The protocols' own counters (`mizuban_<protocol>_*_total`), from
+    /// `EngineStats::protocol_counters`.
+    pub protocol_counters: Vec<mizuban_protocols::stats::CounterValue>,
 }
 
 impl MetricsSnapshot {
@@ -246,9 +268,32 @@ impl MetricsSnapshot {
             syslog_sent: 4,
             tcp_acked_bytes: 1_000_000,
             tcp_missed_bytes: 100,
+            health: crate::metrics::health::HealthSnapshot {
+                memory: mizuban_capture::budget::Table::ALL
+                    .iter()
+                    .map(|t| (*t, 1024))
+                    .collect(),
+                memory_limit: 256 << 20,
+                evictions: crate::metrics::health::EVICTION_CLASSES
+                    .iter()
+                    .map(|c| (*c, 3))
+                    .collect(),
+                emergency_active: 1,
+                one_sided_sessions: 2,
+                tcp_sessions: 10,
+                duplicate_frames: 4,
+                unfollowable_flows: 1,
+            },
             ..MetricsSnapshot::default()
         };
         s.alerts.insert(("internet_egress", Severity::High), 3);
+        let t = &mut s.telecontrol;
+        t.pdus.insert(("dnp3", "direct_operate"), 2);
+        t.pdus.insert(("iec104", "c_sc_na_1"), 3);
+        t.parse_errors.insert(("dnp3", "data_crc"), 1);
+        t.dnp3_crc_errors.insert("header", 1);
+        t.sequence_errors.insert(("iec104", "send_gap"), 1);
+        t.dropped.insert(("dnp3", "object_headers"), 5);
         for (i, sev) in SEVERITIES.iter().enumerate() {
             s.alerts.insert(("new_host", *sev), i as u64 + 1);
         }
@@ -284,6 +329,14 @@ impl MetricsSnapshot {
             packets: 1000,
             bytes: 64_000,
         });
+        for (i, d) in crate::metrics::protocol_counter_docs().enumerate() {
+            s.protocol_counters
+                .push(mizuban_protocols::stats::CounterValue {
+                    name: d.name,
+                    label: d.values.first().copied(),
+                    value: i as u64 + 1,
+                });
+        }
         s
     }
 }

@@ -233,6 +233,10 @@ pub enum EventKind {
     ParseError(ParseError),
     Arp(Arp),
     Modbus(crate::modbus::Transaction),
+    /// One DNP3 application fragment (issue 11).
+    Dnp3(crate::dnp3::Fragment),
+    /// One IEC 60870-5-104 APDU (issue 11).
+    Iec104(crate::iec104::Apdu),
     Dns(crate::dns::DnsMessage),
     TlsClientHello(crate::tls::ClientHello),
     HttpRequest(crate::http::HttpRequest),
@@ -270,6 +274,8 @@ impl EventKind {
             EventKind::ParseError(_) => "parse_error",
             EventKind::Arp(_) => "arp",
             EventKind::Modbus(_) => "modbus",
+            EventKind::Dnp3(_) => "dnp3",
+            EventKind::Iec104(_) => "iec104",
             EventKind::Dns(_) => "dns",
             EventKind::TlsClientHello(_) => "tls_client_hello",
             EventKind::HttpRequest(_) => "http_request",

@@ -27,6 +27,8 @@ pub struct DetectorShared {
     pub findings_active: BTreeMap<&'static str, u64>,
     /// The closed-network verdict so far.
     pub verdict: Option<mizuban_detect::verdict::Verdict>,
+    /// Bytes the detector's bounded tables account (scan counters).
+    pub memory_bytes: u64,
 }
 
 pub type SharedDetectorStats = Arc<Mutex<DetectorShared>>;
@@ -204,6 +206,7 @@ fn publish(
         d.stats = detector.stats().clone();
         d.events_by_protocol = by_protocol.clone();
         d.verdict = Some(verdict);
+        d.memory_bytes = detector.scan_bytes();
         d.alert_occurrences.clear();
         d.findings_active.clear();
         for a in detector.alerts() {

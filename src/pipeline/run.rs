@@ -38,9 +38,15 @@ pub struct RunHandles {
     pub reopen_logs: crate::logfile::ReopenRequest,
     /// What the syslog output sent and lost (zero without one).
     pub syslog: Arc<crate::syslog::SyslogStats>,
+    /// The run's memory budget, in bytes (`[limits] memory`), for the exporter.
+    pub memory_limit: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl RunHandles {
+    pub fn memory_limit(&self) -> u64 {
+        self.memory_limit.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// (depth, capacity) of each worker queue, as last sampled by the source.
     pub fn queue_depths(&self) -> Vec<(u64, u64)> {
         self.live
@@ -98,6 +104,9 @@ pub fn run(
         *slot = Some(tracker.clone());
     }
     let engine_cfg = cfg.engine();
+    handles
+        .memory_limit
+        .store(cfg.limits.memory, std::sync::atomic::Ordering::Relaxed);
     let queue = cfg.pipeline.queue_batches.max(1);
     let started = Instant::now();
     if let Ok(mut s) = handles.engine.lock() {

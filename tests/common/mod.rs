@@ -47,6 +47,8 @@ pub fn mizuban() -> Command {
 pub fn sample_pcap() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/water-plant.pcap")
 }
+pub mod dnp3_synth;
+pub mod iec104_synth;
 pub mod modbus_inject;
 pub mod names_synth;
 pub mod png;

@@ -199,6 +199,31 @@ pub struct ModbusIdentity {
     pub user_application_name: Option<String>,
 }
 
+/// DNP3 and IEC 104 facts about a host (issue 11): the link addresses it used, the IEC
+/// 104 common addresses it answers for, and what a DNP3 outstation said of itself in its
+/// device attributes (group 0). Sets hold at most [`MAX_TELECONTROL_ADDRESSES`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TelecontrolInfo {
+    pub dnp3_link_addresses: BTreeSet<u16>,
+    pub iec104_common_addresses: BTreeSet<u16>,
+    /// g0v252 device manufacturer's name.
+    pub vendor: Option<String>,
+    /// g0v250 product name and model.
+    pub model: Option<String>,
+    /// g0v242 manufacturer's software version.
+    pub firmware: Option<String>,
+    /// g0v243 manufacturer's hardware version.
+    pub hardware: Option<String>,
+    /// g0v248 serial number.
+    pub serial: Option<String>,
+    /// g0v247 user-assigned device name.
+    pub device_name: Option<String>,
+}
+
+/// Link or common addresses kept per host.
+pub const MAX_TELECONTROL_ADDRESSES: usize = 16;
+
 /// One internal host. The IP is the key of [`InventoryState::assets`].
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -213,6 +238,8 @@ pub struct Asset {
     #[serde(with = "port_map")]
     pub services_used: PortMap,
     pub modbus_identity: Option<ModbusIdentity>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub telecontrol: Option<TelecontrolInfo>,
     pub first_seen_ns: i64,
     pub last_seen_ns: i64,
     pub bytes_sent: u64,
@@ -440,6 +467,51 @@ impl Inventory {
                     });
                 }
             }
+            EventKind::Dnp3(d) => {
+                let (sender, _) = if d.from_client {
+                    (client, server)
+                } else {
+                    (server, client)
+                };
+                // A host that sent a DNP3 fragment exists (the flow carried it both ways).
+                if let Some(a) = self.asset(sender, ev.ts, &inside) {
+                    let t = a.telecontrol.get_or_insert_with(TelecontrolInfo::default);
+                    if t.dnp3_link_addresses.len() < MAX_TELECONTROL_ADDRESSES {
+                        t.dnp3_link_addresses.insert(d.link_src);
+                    }
+                    for at in &d.decoded.attributes {
+                        let slot = match at.variation {
+                            252 => &mut t.vendor,
+                            250 => &mut t.model,
+                            242 => &mut t.firmware,
+                            243 => &mut t.hardware,
+                            248 => &mut t.serial,
+                            247 => &mut t.device_name,
+                            _ => continue,
+                        };
+                        if at.text.is_some() {
+                            *slot = at.text.clone();
+                        }
+                    }
+                }
+            }
+            EventKind::Iec104(x) => {
+                // The controlled station answers for the common address.
+                let (sender, receiver) = if x.from_client {
+                    (client, server)
+                } else {
+                    (server, client)
+                };
+                let station = if x.from_controlling { receiver } else { sender };
+                if let Some(ca) = x.common_address
+                    && let Some(a) = self.asset(station, ev.ts, &inside)
+                {
+                    let t = a.telecontrol.get_or_insert_with(TelecontrolInfo::default);
+                    if t.iec104_common_addresses.len() < MAX_TELECONTROL_ADDRESSES {
+                        t.iec104_common_addresses.insert(ca);
+                    }
+                }
+            }
             EventKind::Dns(msg) if msg.response => {
                 for ans in &msg.answers {
                     let (ip, name) = match (ans.rtype, ans.addr, &ans.target) {
@@ -462,7 +534,8 @@ impl Inventory {
                     .or(d.requested_ip)
                     .map(IpAddr::V4)
                     .or(Some(client))
-                    .filter(|ip| inside(*ip));
+                    // 0.0.0.0 is a client without an address yet, not a host.
+                    .filter(|ip| !ip.is_unspecified() && inside(*ip));
                 self.record_dhcp(mac, d, ip, ev.ts, out);
             }
             EventKind::HttpRequest(req) => {
@@ -720,6 +793,21 @@ impl Inventory {
         }
         // Apply to the asset with that address, if it exists and has this MAC (or no MAC
         // yet): a relay or a stale requested address must not rename another host.
+        // No address in the message (a REQUEST from 0.0.0.0): the one host already
+        // known with this MAC, if exactly one (a host seen before its DHCP exchange,
+        // e.g. after a reboot; behind a router many addresses share its MAC).
+        let ip = ip.or_else(|| {
+            let mut with_mac = self
+                .state
+                .assets
+                .iter()
+                .filter(|(_, a)| a.macs.contains(&mac))
+                .map(|(ip, _)| *ip);
+            match (with_mac.next(), with_mac.next()) {
+                (Some(ip), None) => Some(ip),
+                _ => None,
+            }
+        });
         let Some(ip) = ip else {
             return;
         };
@@ -808,7 +896,7 @@ impl Inventory {
         if !support::ended(Some(date), ts.as_nanos()) {
             return;
         }
-        let Some(spec) = rules::spec(rules::UNSUPPORTED_OS) else {
+        let Some(spec) = crate::registry::spec(rules::UNSUPPORTED_OS) else {
             return;
         };
         let name = self

@@ -60,6 +60,8 @@ pub struct AssetView {
     pub services_used: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub modbus_identity: Option<super::ModbusIdentity>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub telecontrol: Option<super::TelecontrolInfo>,
     pub first_seen: String,
     pub last_seen: String,
     pub bytes_sent: u64,
@@ -139,6 +141,7 @@ pub fn view(ip: IpAddr, a: &Asset) -> AssetView {
         services_offered: a.services_offered.iter().map(port_text).collect(),
         services_used: a.services_used.iter().map(port_text).collect(),
         modbus_identity: a.modbus_identity.clone(),
+        telecontrol: a.telecontrol.clone(),
         first_seen: Timestamp(a.first_seen_ns).to_rfc3339(),
         last_seen: Timestamp(a.last_seen_ns).to_rfc3339(),
         bytes_sent: a.bytes_sent,
