@@ -87,7 +87,7 @@ stop_receivers() { # LOGTAG -> sets M_CAP M_KERN M_QUEUE T_CAP T_DROP
   M_QUEUE=$(metric mizuban_drops_total 'reason="queue_full"')
   kill -TERM "$MPID" "$TPID"; wait "$MPID" || true; wait "$TPID" || true
   MPID=; TPID=
-  M_CAP=$(awk '/^  packets:/ { print $2; exit }' "$WORK/mizuban-$1.log")
+  M_CAP=$(awk '/^  packets:/ { sub(",", "", $2); print $2; exit }' "$WORK/mizuban-$1.log")
   T_CAP=$(awk '/packets captured/ { print $1; exit }' "$WORK/tcpdump-$1.log")
   T_DROP=$(awk '/packets dropped by kernel/ { print $1; exit }' "$WORK/tcpdump-$1.log")
 }
