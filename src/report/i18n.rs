@@ -216,13 +216,6 @@ pub const RULES: &[Row] = &[
         "Repeated refused control actions",
         "繰り返し拒否された制御操作",
     ),
-    ("rule.address_scan", "Address scan", "アドレススキャン"),
-    ("rule.port_scan", "Port scan", "ポートスキャン"),
-    (
-        "rule.ics_discovery",
-        "Industrial device discovery",
-        "産業機器の探索",
-    ),
 ];
 
 /// Labels of common evidence keys (`evidence.<key>`); others are shown as the key.
