@@ -39,6 +39,8 @@ pub fn snapshot(handles: &RunHandles, source_name: &str) -> MetricsSnapshot {
     s.syslog_sent = handles.syslog.sent.load(Ordering::Relaxed);
     s.flows_active = engine.flows_active;
     s.flows_evicted = engine.flows_evicted;
+    let detector_bytes = handles.detector.lock().map_or(0, |d| d.memory_bytes);
+    s.health = crate::pipeline::health::metrics(&engine, handles.memory_limit(), detector_bytes);
     s.reassembly_buffered_bytes = engine.reassembly_buffered_bytes;
     s.reassembly_gaps = engine.reassembly_gaps;
     s.tcp_acked_bytes = engine.acked_bytes;

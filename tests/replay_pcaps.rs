@@ -150,6 +150,34 @@ fn outputs_are_identical_for_one_and_four_workers() {
     }
 }
 
+/// The workers write event lines by hand (issue 15); serde's writer, which the detector
+/// used before, is the reference: the binary's `--events` file must be its bytes, line
+/// for line, on every capture.
+#[test]
+fn event_lines_written_by_the_workers_are_the_serde_writers_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut files = shared_pcaps();
+    files.push(sample_pcap());
+    let mut lines = 0usize;
+    for f in &files {
+        let (ours, _, _) = replay_outputs(f, 2, tmp.path());
+        let r = mizuban::pipeline::collect(std::slice::from_ref(f), &Config::default(), 1)
+            .expect("replay runs");
+        let name = mizuban::pipeline::display_name(f);
+        let mut want = Vec::new();
+        for ev in &r.events {
+            mizuban_exporter::json::write_event(&mut want, ev, &name).unwrap();
+        }
+        lines += r.events.len();
+        assert!(
+            ours == want,
+            "{}: event lines differ from the serde writer's",
+            f.display()
+        );
+    }
+    assert!(lines > 10_000, "too few events to compare: {lines}");
+}
+
 #[test]
 fn several_files_are_merged_in_time_order() {
     let a = corpus::path("modbus/zeek_modbusSmall.pcap");

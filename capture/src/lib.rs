@@ -5,6 +5,7 @@
 //! routes on. Nothing here judges traffic: that is `mizuban-detect`'s job.
 
 pub mod budget;
+pub mod community_id;
 pub mod decode;
 pub mod defrag;
 pub mod drop;

@@ -59,6 +59,15 @@ impl Timestamp {
     }
 
     pub fn write_rfc3339(self, out: &mut String) {
+        match self.rfc3339_bytes() {
+            Some(b) => out.extend(b.iter().map(|&c| char::from(c))),
+            None => self.write_rfc3339_fmt(out),
+        }
+    }
+
+    /// The same through `write!`: the reference for [`Timestamp::rfc3339_bytes`] and the
+    /// form for years it cannot write.
+    fn write_rfc3339_fmt(self, out: &mut String) {
         use std::fmt::Write;
         let dt = time::OffsetDateTime::from_unix_timestamp(self.secs())
             .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
@@ -77,6 +86,60 @@ impl Timestamp {
     }
 }
 
+impl Timestamp {
+    /// The RFC 3339 form as fixed-width ASCII, built without the formatting machinery:
+    /// event lines carry one per event, at millions a second. `None` outside the years
+    /// 0-9999 (not a pcap time), where [`Timestamp::write_rfc3339`] formats it instead.
+    pub fn rfc3339_bytes(self) -> Option<[u8; 27]> {
+        let dt = time::OffsetDateTime::from_unix_timestamp(self.secs()).ok()?;
+        let y = u32::try_from(dt.year()).ok().filter(|y| *y <= 9999)?;
+        let (mo, d) = (u32::from(u8::from(dt.month())), u32::from(dt.day()));
+        let (h, mi, s) = (
+            u32::from(dt.hour()),
+            u32::from(dt.minute()),
+            u32::from(dt.second()),
+        );
+        let us = self.subsec_nanos() / 1000;
+        Some([
+            digit(y / 1000),
+            digit(y / 100),
+            digit(y / 10),
+            digit(y),
+            b'-',
+            digit(mo / 10),
+            digit(mo),
+            b'-',
+            digit(d / 10),
+            digit(d),
+            b'T',
+            digit(h / 10),
+            digit(h),
+            b':',
+            digit(mi / 10),
+            digit(mi),
+            b':',
+            digit(s / 10),
+            digit(s),
+            b'.',
+            digit(us / 100_000),
+            digit(us / 10_000),
+            digit(us / 1000),
+            digit(us / 100),
+            digit(us / 10),
+            digit(us),
+            b'Z',
+        ])
+    }
+}
+
+/// The last decimal digit of `n`, as ASCII.
+fn digit(n: u32) -> u8 {
+    b"0123456789"
+        .get((n % 10) as usize)
+        .copied()
+        .unwrap_or(b'0')
+}
+
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.to_rfc3339())
@@ -85,7 +148,11 @@ impl fmt::Display for Timestamp {
 
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_rfc3339())
+        match self.rfc3339_bytes() {
+            // Always ASCII digits and separators.
+            Some(b) => s.serialize_str(std::str::from_utf8(&b).unwrap_or_default()),
+            None => s.serialize_str(&self.to_rfc3339()),
+        }
     }
 }
 
@@ -98,6 +165,19 @@ mod tests {
         // 2015-10-22 10:04:13.123456789 UTC
         let t = Timestamp::from_secs_nanos(1_445_508_253, 123_456_789);
         assert_eq!(t.to_rfc3339(), "2015-10-22T10:04:13.123456Z");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fixed_width_form_matches_the_formatted_one(nanos in proptest::num::i64::ANY) {
+            let t = Timestamp(nanos);
+            let mut slow = String::new();
+            t.write_rfc3339_fmt(&mut slow);
+            if let Some(fast) = t.rfc3339_bytes() {
+                proptest::prop_assert_eq!(std::str::from_utf8(&fast).unwrap(), slow.as_str());
+            }
+            proptest::prop_assert_eq!(t.to_rfc3339(), slow);
+        }
     }
 
     #[test]

@@ -103,6 +103,10 @@ pub struct Alert {
     pub transport: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vlan: Option<u16>,
+    /// Community ID v1 (seed 0) of the flow that raised the alert, the key Zeek,
+    /// Suricata and Malcolm use for the same flow.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub community_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub src_ip: Option<IpAddr>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -175,6 +179,8 @@ pub struct Finding {
     pub dst_mac: Option<MacAddr>,
     pub transport: Option<&'static str>,
     pub vlan: Option<u16>,
+    /// Set with the flow (see [`Alert::community_id`]).
+    pub community_id: Option<String>,
     pub direction: Option<Direction>,
     pub evidence: Evidence,
     /// The packet the finding came from (set by the detector).
@@ -213,6 +219,7 @@ impl Finding {
         self.dst_port = Some(flow.server.port());
         self.transport = Some(flow.transport());
         self.vlan = flow.vlan.innermost();
+        self.community_id = flow.community_id();
         self
     }
 

@@ -159,6 +159,7 @@ impl AlertStore {
             direction: f.direction,
             transport: f.transport,
             vlan: f.vlan,
+            community_id: f.community_id,
             src_ip: f.src_ip,
             src_port: f.src_port,
             src_mac: f.src_mac,

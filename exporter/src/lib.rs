@@ -1,5 +1,6 @@
 //! From events, alerts and counters to the outside world: JSON lines and Prometheus.
 
+pub mod event_line;
 mod histogram;
 pub mod json;
 pub mod metrics;

@@ -10,6 +10,8 @@
 //! on its series count; keys past the cap are summed into one `other` series, so even a
 //! hostile sender of every Modbus function code cannot grow the scrape without bound.
 
+pub mod health;
+
 use crate::histogram::FixedHistogram;
 use crate::snapshot::{BaselineMode, MetricsSnapshot, QueueName};
 use mizuban_capture::DropReason;
@@ -100,8 +102,16 @@ docs! {
         "Always 1; the version label names the running build.";
     CAPTURE_BYTES: "mizuban_capture_bytes_total", Counter, ["source"],
         "Bytes read from a capture source (wire length, link layer included).";
+    CAPTURE_DUPLICATES: "mizuban_capture_duplicate_frames_total", Counter, [],
+        "Frames that repeat the one just before in their flow within 1 ms: the same packet mirrored twice.";
+    CAPTURE_ONE_SIDED: "mizuban_capture_one_sided_flows", Gauge, [],
+        "TCP sessions (3 packets or more) ended so far that were seen in one direction only (a SPAN port copying one direction).";
     CAPTURE_PACKETS: "mizuban_capture_packets_total", Counter, ["source"],
         "Packets read from a capture source.";
+    CAPTURE_TCP_SESSIONS: "mizuban_capture_tcp_sessions", Gauge, [],
+        "TCP sessions (3 packets or more) ended so far: the denominator of the one-sided ratio.";
+    CAPTURE_UNFOLLOWABLE: "mizuban_capture_unfollowable_flows_total", Counter, [],
+        "TCP flows whose sequence numbers lay far outside their window (random, forged or garbled): not reassembled, not counted as capture loss.";
     VERDICT: "mizuban_closed_network_verdict", Gauge, ["verdict"],
         "Closed-network verdict so far: 1 for the current one (closed, not_closed, undetermined), 0 for the others.";
     CONTROL_ACTIONS: "mizuban_control_actions_total", Counter, ["protocol", "action", "authorized"],
@@ -114,10 +124,18 @@ docs! {
         "Protocol events emitted, by application protocol.";
     FINDINGS_ACTIVE: "mizuban_findings_active", Gauge, ["rule"],
         "Alerts currently held by the alert store (distinct de-duplication keys), by rule.";
+    FLOW_EMERGENCY: "mizuban_flow_emergency_active", Gauge, [],
+        "Workers whose flow table is in emergency mode (at 90 % of its memory share): cheap flows get short timeouts.";
+    FLOW_EVICTIONS: "mizuban_flow_evictions_total", Counter, ["class"],
+        "Flows evicted to stay within the memory budget, by class, least valuable first (one_sided, handshake_less, payload_less, established; emergency_timeout for early expiry).";
     FLOWS_ACTIVE: "mizuban_flows_active", Gauge, [],
         "Flows currently in the flow tables.";
     FLOWS_EVICTED: "mizuban_flows_evicted_total", Counter, [],
         "Flows evicted from a full flow table before they ended.";
+    MEMORY_BYTES: "mizuban_memory_bytes", Gauge, ["table"],
+        "Bytes each table accounts against its share of the memory budget (flows, reassembly, defrag, detector, queues).";
+    MEMORY_LIMIT: "mizuban_memory_limit_bytes", Gauge, [],
+        "The process's memory budget ([limits] memory).";
     MODBUS_EXCEPTIONS: "mizuban_modbus_exceptions_total", Counter, ["function", "code"],
         "Modbus exception responses by request function code and exception code.";
     MODBUS_RESPONSE_TIME: "mizuban_modbus_response_time_seconds", Histogram, [],
@@ -337,6 +355,7 @@ pub struct Metrics {
     findings_active: GaugeFamily<&'static str>,
     flows_active: IntGauge,
     flows_evicted: IntCounter,
+    health: health::HealthMetrics,
     modbus_exceptions: CounterFamily<(u8, u8)>,
     modbus_response_time: FixedHistogram,
     modbus_transactions: CounterFamily<u8>,
@@ -405,6 +424,7 @@ impl Metrics {
             findings_active: GaugeFamily::new(reg, &FINDINGS_ACTIVE, MAX_FINDING_SERIES)?,
             flows_active: register(reg, IntGauge::with_opts(opts(&FLOWS_ACTIVE))?)?,
             flows_evicted: register(reg, IntCounter::with_opts(opts(&FLOWS_EVICTED))?)?,
+            health: health::HealthMetrics::register(reg)?,
             modbus_exceptions: CounterFamily::new(
                 reg,
                 &MODBUS_EXCEPTIONS,
@@ -530,6 +550,7 @@ impl Metrics {
             .update(t.sequence_errors.iter().map(|(k, v)| (*k, *v)), pair);
         set_gauge(&self.flows_active, s.flows_active);
         raise_to(&self.flows_evicted, s.flows_evicted);
+        self.health.update(&s.health);
         self.modbus_exceptions.update(
             s.modbus.exceptions.iter().map(|(k, v)| (*k, *v)),
             |(f, c)| vec![f.to_string(), c.to_string()],

@@ -229,6 +229,8 @@ pub struct MetricsSnapshot {
     pub findings_active: BTreeMap<&'static str, u64>,
     pub flows_active: u64,
     pub flows_evicted: u64,
+    /// Memory budget, evictions and capture health (issue 14).
+    pub health: crate::metrics::health::HealthSnapshot,
     pub modbus: ModbusCounters,
     pub queues: Vec<QueueDepth>,
     /// Out-of-order TCP bytes currently held for reassembly.
@@ -261,6 +263,22 @@ impl MetricsSnapshot {
             syslog_sent: 4,
             tcp_acked_bytes: 1_000_000,
             tcp_missed_bytes: 100,
+            health: crate::metrics::health::HealthSnapshot {
+                memory: mizuban_capture::budget::Table::ALL
+                    .iter()
+                    .map(|t| (*t, 1024))
+                    .collect(),
+                memory_limit: 256 << 20,
+                evictions: crate::metrics::health::EVICTION_CLASSES
+                    .iter()
+                    .map(|c| (*c, 3))
+                    .collect(),
+                emergency_active: 1,
+                one_sided_sessions: 2,
+                tcp_sessions: 10,
+                duplicate_frames: 4,
+                unfollowable_flows: 1,
+            },
             ..MetricsSnapshot::default()
         };
         s.alerts.insert(("internet_egress", Severity::High), 3);

@@ -448,6 +448,12 @@ fn label_values_come_from_closed_sets() {
                     "other",
                 ]
                 .contains(&v.as_str()),
+                "table" => mizuban_capture::budget::Table::ALL
+                    .iter()
+                    .any(|t| t.as_str() == v),
+                "class" => {
+                    mizuban_exporter::metrics::health::EVICTION_CLASSES.contains(&v.as_str())
+                }
                 "version" => v == env!("CARGO_PKG_VERSION"),
                 // Rule ids are detect's &'static str constants; sources come from config.
                 "rule" | "source" | "protocol" => !v.is_empty() && v.len() < 64,

@@ -52,6 +52,11 @@ impl FlowTuple {
     pub fn transport(&self) -> &'static str {
         transport_name(self.proto)
     }
+    /// The flow's Community ID v1 with seed 0 (`None` for ICMP and ARP: see
+    /// [`mizuban_capture::community_id`]).
+    pub fn community_id(&self) -> Option<String> {
+        mizuban_capture::community_id::v1_string(self.client, self.server, self.proto, 0)
+    }
 }
 
 impl Serialize for FlowTuple {
@@ -63,6 +68,9 @@ impl Serialize for FlowTuple {
         m.serialize_entry("transport", self.transport())?;
         if !self.vlan.is_empty() {
             m.serialize_entry("vlan", &self.vlan)?;
+        }
+        if let Some(id) = self.community_id() {
+            m.serialize_entry("community_id", &id)?;
         }
         m.end()
     }

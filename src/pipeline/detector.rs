@@ -1,6 +1,7 @@
 //! The detector thread: merges worker outputs into one deterministic order, writes
 //! events, runs detection and writes alerts.
 
+use super::chunk::ChunkPool;
 use super::merge::OrderedMerge;
 use super::sinks::Sinks;
 use super::worker::WorkerOut;
@@ -26,6 +27,8 @@ pub struct DetectorShared {
     pub findings_active: BTreeMap<&'static str, u64>,
     /// The closed-network verdict so far.
     pub verdict: Option<mizuban_detect::verdict::Verdict>,
+    /// Bytes the detector's bounded tables account (scan counters).
+    pub memory_bytes: u64,
 }
 
 pub type SharedDetectorStats = Arc<Mutex<DetectorShared>>;
@@ -46,7 +49,7 @@ pub struct DetectorOutput {
 }
 
 pub fn run(
-    input: Receiver<WorkerOut>,
+    (input, chunks): (Receiver<WorkerOut>, ChunkPool),
     workers: usize,
     mut detector: Detector,
     mut sinks: Sinks,
@@ -106,13 +109,13 @@ pub fn run(
         match msg {
             WorkerOut::Events {
                 worker,
-                events,
+                chunk,
                 watermark,
             } => {
-                merge.push(worker, events, watermark);
-                merge.drain_ready(|ev| {
+                merge.push(worker, chunk, watermark);
+                merge.drain_ready(|ev, line| {
                     handle(
-                        ev,
+                        (ev, line),
                         &mut detector,
                         &mut sinks,
                         &mut alerts,
@@ -120,6 +123,9 @@ pub fn run(
                         &mut by_protocol,
                     )
                 });
+                for c in merge.take_spent() {
+                    chunks.give(c);
+                }
                 if last_publish.elapsed() >= PUBLISH_INTERVAL {
                     last_publish = Instant::now();
                     refresh_capture_stats(&shared, &mut detector);
@@ -148,9 +154,9 @@ pub fn run(
         }
     }
     // Every worker is done: release what is left (their watermarks are at the maximum).
-    merge.drain_ready(|ev| {
+    merge.drain_ready(|ev, line| {
         handle(
-            ev,
+            (ev, line),
             &mut detector,
             &mut sinks,
             &mut alerts,
@@ -172,7 +178,7 @@ pub fn run(
 }
 
 fn handle(
-    ev: &Event,
+    (ev, line): (&Event, &[u8]),
     detector: &mut Detector,
     sinks: &mut Sinks,
     alerts: &mut Vec<AlertLine>,
@@ -183,7 +189,7 @@ fn handle(
     if let Some(p) = ev.kind.protocol() {
         *by_protocol.entry(p).or_insert(0) += 1;
     }
-    sinks.event(ev);
+    sinks.event(ev, line);
     detector.on_event(ev, alerts);
     for line in alerts.drain(..) {
         sinks.alert(&line);
@@ -200,6 +206,7 @@ fn publish(
         d.stats = detector.stats().clone();
         d.events_by_protocol = by_protocol.clone();
         d.verdict = Some(verdict);
+        d.memory_bytes = detector.scan_bytes();
         d.alert_occurrences.clear();
         d.findings_active.clear();
         for a in detector.alerts() {

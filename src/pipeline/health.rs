@@ -3,6 +3,7 @@
 
 use mizuban_capture::budget::{MemoryBudget, MemoryUse, Table};
 use mizuban_detect::verdict::CaptureHealth;
+use mizuban_exporter::metrics::health::HealthSnapshot;
 use mizuban_protocols::EngineStats;
 use mizuban_protocols::flow::EvictClass;
 use std::collections::BTreeMap;
@@ -62,5 +63,22 @@ impl MemorySummary {
             parts.join(" "),
             mib(self.limit)
         )
+    }
+}
+
+/// The exporter's memory, eviction and capture-health values.
+pub fn metrics(e: &EngineStats, limit: u64, detector_bytes: u64) -> HealthSnapshot {
+    let h = &e.health;
+    let mut memory = h.memory;
+    memory.set(Table::Detector, detector_bytes);
+    HealthSnapshot {
+        memory: memory.iter().collect(),
+        memory_limit: limit,
+        evictions: evictions(e).into_iter().collect(),
+        emergency_active: h.emergency_active,
+        one_sided_sessions: h.one_sided_sessions,
+        tcp_sessions: h.tcp_sessions,
+        duplicate_frames: h.duplicate_frames,
+        unfollowable_flows: h.unfollowable_flows,
     }
 }

@@ -6,6 +6,7 @@
 //! are held in a heap ordered by [`Event::sort_key`] and released only once every worker's
 //! watermark has passed their sequence number.
 
+use super::chunk::EventChunk;
 use mizuban_protocols::Event;
 use std::collections::VecDeque;
 
@@ -13,19 +14,20 @@ use std::collections::VecDeque;
 /// and how far into the first chunk the merge has read.
 #[derive(Default)]
 struct Pending {
-    chunks: VecDeque<Vec<Event>>,
+    chunks: VecDeque<EventChunk>,
     cursor: usize,
 }
 
 impl Pending {
-    fn head(&self) -> Option<&Event> {
+    fn head(&self) -> Option<(&Event, &[u8])> {
         self.chunks.front().and_then(|c| c.get(self.cursor))
     }
 
-    fn advance(&mut self) {
+    /// Moves past the head; a chunk read to its end goes to `spent`.
+    fn advance(&mut self, spent: &mut Vec<EventChunk>) {
         self.cursor += 1;
         if self.chunks.front().is_some_and(|c| self.cursor >= c.len()) {
-            self.chunks.pop_front();
+            spent.extend(self.chunks.pop_front());
             self.cursor = 0;
         }
     }
@@ -33,11 +35,14 @@ impl Pending {
 
 /// A k-way merge over the workers' outputs. Each worker sends its events sorted by
 /// [`Event::sort_key`] (its packets and ticks are processed in sequence order), so
-/// the merge only compares the workers' heads; events are handed out by reference and
-/// never moved, which matters at a million Modbus transactions a second.
+/// the merge only compares the workers' heads; events and their serialised lines are
+/// handed out by reference and never moved, which matters at a million Modbus
+/// transactions a second.
 pub struct OrderedMerge {
     watermarks: Vec<u64>,
     pending: Vec<Pending>,
+    /// Chunks read to the end, for the caller to recycle.
+    spent: Vec<EventChunk>,
 }
 
 impl OrderedMerge {
@@ -46,28 +51,29 @@ impl OrderedMerge {
         OrderedMerge {
             watermarks: vec![0; n],
             pending: (0..n).map(|_| Pending::default()).collect(),
+            spent: Vec::new(),
         }
     }
 
     /// Adds a worker's events (sorted by sort key) and raises its watermark.
-    pub fn push(&mut self, worker: usize, events: Vec<Event>, watermark: u64) {
-        if let Some(p) = self.pending.get_mut(worker)
-            && !events.is_empty()
-        {
-            p.chunks.push_back(events);
+    pub fn push(&mut self, worker: usize, chunk: EventChunk, watermark: u64) {
+        match self.pending.get_mut(worker) {
+            Some(p) if !chunk.is_empty() => p.chunks.push_back(chunk),
+            _ => self.spent.push(chunk),
         }
         if let Some(w) = self.watermarks.get_mut(worker) {
             *w = (*w).max(watermark);
         }
     }
 
-    /// Calls `f` on every event that no worker can still precede, in order.
-    pub fn drain_ready(&mut self, mut f: impl FnMut(&Event)) {
+    /// Calls `f` on every event that no worker can still precede, in order, with its
+    /// line (empty when events are not serialised).
+    pub fn drain_ready(&mut self, mut f: impl FnMut(&Event, &[u8])) {
         let low = self.watermarks.iter().copied().min().unwrap_or(u64::MAX);
         loop {
             let mut best: Option<(usize, (u64, mizuban_protocols::FlowTuple, u32))> = None;
             for (i, p) in self.pending.iter().enumerate() {
-                if let Some(ev) = p.head()
+                if let Some((ev, _)) = p.head()
                     && ev.order.seq <= low
                 {
                     let k = ev.sort_key();
@@ -80,18 +86,23 @@ impl OrderedMerge {
             let Some(p) = self.pending.get_mut(i) else {
                 break;
             };
-            if let Some(ev) = p.head() {
-                f(ev);
+            if let Some((ev, line)) = p.head() {
+                f(ev, line);
             }
-            p.advance();
+            p.advance(&mut self.spent);
         }
+    }
+
+    /// Chunks the merge is done with.
+    pub fn take_spent(&mut self) -> std::vec::Drain<'_, EventChunk> {
+        self.spent.drain(..)
     }
 
     pub fn pending(&self) -> usize {
         self.pending
             .iter()
             .flat_map(|p| p.chunks.iter())
-            .map(Vec::len)
+            .map(EventChunk::len)
             .sum()
     }
 }
@@ -105,11 +116,15 @@ pub fn sort_for_merge(events: &mut [Event]) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use mizuban_capture::{Timestamp, VlanTags};
     use mizuban_protocols::event::{Arp, EventKind};
     use mizuban_protocols::{EventOrder, FlowTuple};
+
+    pub fn chunk(events: Vec<Event>) -> EventChunk {
+        EventChunk::from_events(events)
+    }
 
     pub fn ev(seq: u64, sub: u32, port: u16) -> Event {
         Event {
@@ -136,14 +151,14 @@ mod tests {
     fn holds_events_until_every_worker_has_passed_them() {
         let mut m = OrderedMerge::new(2);
         let mut out = Vec::new();
-        m.push(0, vec![ev(5, 0, 1000)], 5);
-        m.drain_ready(|e| out.push(e.clone()));
+        m.push(0, chunk(vec![ev(5, 0, 1000)]), 5);
+        m.drain_ready(|e, _| out.push(e.clone()));
         assert!(
             out.is_empty(),
             "worker 1 may still emit something before seq 5"
         );
-        m.push(1, vec![ev(3, 0, 2000)], 6);
-        m.drain_ready(|e| out.push(e.clone()));
+        m.push(1, chunk(vec![ev(3, 0, 2000)]), 6);
+        m.drain_ready(|e, _| out.push(e.clone()));
         let seqs: Vec<u64> = out.iter().map(|e| e.order.seq).collect();
         assert_eq!(seqs, vec![3, 5]);
     }
@@ -153,14 +168,14 @@ mod tests {
         // Two workers expire flows at the same tick (seq 9): order must not depend on
         // which worker reported first.
         let mut a = OrderedMerge::new(2);
-        a.push(0, vec![ev(9, 0, 3000)], 9);
-        a.push(1, vec![ev(9, 0, 1000)], 9);
+        a.push(0, chunk(vec![ev(9, 0, 3000)]), 9);
+        a.push(1, chunk(vec![ev(9, 0, 1000)]), 9);
         let mut b = OrderedMerge::new(2);
-        b.push(1, vec![ev(9, 0, 1000)], 9);
-        b.push(0, vec![ev(9, 0, 3000)], 9);
+        b.push(1, chunk(vec![ev(9, 0, 1000)]), 9);
+        b.push(0, chunk(vec![ev(9, 0, 3000)]), 9);
         let (mut oa, mut ob) = (Vec::new(), Vec::new());
-        a.drain_ready(|e| oa.push(e.clone()));
-        b.drain_ready(|e| ob.push(e.clone()));
+        a.drain_ready(|e, _| oa.push(e.clone()));
+        b.drain_ready(|e, _| ob.push(e.clone()));
         assert_eq!(oa, ob);
         assert_eq!(oa[0].flow.client.port(), 1000);
     }

@@ -5,6 +5,7 @@
 //! ```
 
 pub mod batch;
+pub mod chunk;
 pub mod detector;
 pub mod evidence;
 pub mod files;

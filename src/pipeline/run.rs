@@ -3,6 +3,7 @@
 //! back-pressure mode differ.
 
 use super::batch::{PacketBatch, WorkerMsg};
+use super::chunk::ChunkPool;
 use super::detector::{self, DetectorOutput, SharedDetectorStats, SharedEngineStats};
 use super::sinks::Sinks;
 use super::source::{BackPressure, FrameSource, LiveCounters, Source, SourceConfig, SourceStats};
@@ -14,6 +15,7 @@ use crossbeam_channel::bounded;
 use mizuban_capture::DropCounters;
 use mizuban_detect::baseline::{AssetTracker, SharedTracker};
 use mizuban_detect::{AlertLine, Detector};
+use mizuban_exporter::event_line::FileNames;
 use mizuban_protocols::{Engine, EngineStats, Event};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
@@ -36,9 +38,15 @@ pub struct RunHandles {
     pub reopen_logs: crate::logfile::ReopenRequest,
     /// What the syslog output sent and lost (zero without one).
     pub syslog: Arc<crate::syslog::SyslogStats>,
+    /// The run's memory budget, in bytes (`[limits] memory`), for the exporter.
+    pub memory_limit: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl RunHandles {
+    pub fn memory_limit(&self) -> u64 {
+        self.memory_limit.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// (depth, capacity) of each worker queue, as last sampled by the source.
     pub fn queue_depths(&self) -> Vec<(u64, u64)> {
         self.live
@@ -96,6 +104,9 @@ pub fn run(
         *slot = Some(tracker.clone());
     }
     let engine_cfg = cfg.engine();
+    handles
+        .memory_limit
+        .store(cfg.limits.memory, std::sync::atomic::Ordering::Relaxed);
     let queue = cfg.pipeline.queue_batches.max(1);
     let started = Instant::now();
     if let Ok(mut s) = handles.engine.lock() {
@@ -104,17 +115,28 @@ pub fn run(
 
     let (recycle_tx, recycle_rx) = bounded::<PacketBatch>(workers * queue + workers);
     let (out_tx, out_rx) = bounded(workers * queue.max(4));
+    // Every chunk in flight (the output queue and one per worker) can come back.
+    let chunks = ChunkPool::new(workers * queue.max(4) + 2 * workers);
+    let lines = opts
+        .sinks
+        .events
+        .is_some()
+        .then(|| Arc::new(FileNames::new(&opts.sinks.file_names)));
     let mut worker_txs = Vec::with_capacity(workers);
     let mut worker_handles = Vec::with_capacity(workers);
     for id in 0..workers {
         let (tx, rx) = bounded::<WorkerMsg>(queue);
         worker_txs.push(tx);
         let engine = Engine::new(&engine_cfg, workers);
-        let out = out_tx.clone();
-        let recycle = recycle_tx.clone();
+        let io = worker::WorkerIo {
+            output: out_tx.clone(),
+            recycle: recycle_tx.clone(),
+            chunks: chunks.clone(),
+            lines: lines.clone(),
+        };
         let h = std::thread::Builder::new()
             .name(format!("mizuban-worker-{id}"))
-            .spawn(move || worker::run(id, engine, rx, out, recycle))
+            .spawn(move || worker::run(id, engine, rx, io))
             .context("spawning a worker thread")?;
         worker_handles.push(h);
     }
@@ -130,7 +152,7 @@ pub fn run(
         .name("mizuban-detector".into())
         .spawn(move || {
             detector::run(
-                out_rx,
+                (out_rx, chunks),
                 workers,
                 detector,
                 sinks,

@@ -25,16 +25,13 @@ pub struct Sinks {
 }
 
 impl Sinks {
-    pub fn event(&mut self, ev: &Event) {
-        if let Some(w) = self.events.as_mut() {
-            let name = self
-                .file_names
-                .get(usize::from(ev.file))
-                .map(String::as_str)
-                .unwrap_or("");
-            if mizuban_exporter::json::write_event(w, ev, name).is_err() {
-                self.write_errors += 1;
-            }
+    /// Writes an event's line, serialised by its worker (an empty line is one it could
+    /// not serialise); collects the event when asked to.
+    pub fn event(&mut self, ev: &Event, line: &[u8]) {
+        if let Some(w) = self.events.as_mut()
+            && (line.is_empty() || w.write_all(line).is_err())
+        {
+            self.write_errors += 1;
         }
         if self.collect {
             self.collected_events.push(ev.clone());

@@ -2,16 +2,18 @@
 //! batches into events.
 
 use super::batch::{PacketBatch, WorkerMsg};
+use super::chunk::{ChunkPool, EventChunk, LineFormat};
 use crossbeam_channel::{Receiver, Sender};
-use mizuban_protocols::{Engine, EngineStats, Event};
+use mizuban_protocols::{Engine, EngineStats};
 use std::time::{Duration, Instant};
 
 /// What workers send the detector thread.
 pub enum WorkerOut {
-    /// Events, and the sequence number up to which this worker has processed everything.
+    /// Events (sorted for the merge, serialised when events are written), and the
+    /// sequence number up to which this worker has processed everything.
     Events {
         worker: usize,
-        events: Vec<Event>,
+        chunk: EventChunk,
         watermark: u64,
     },
     /// A copy of the worker's counters, for the metrics (sent at most every
@@ -29,20 +31,30 @@ pub enum WorkerOut {
 
 pub const STATS_INTERVAL: Duration = Duration::from_millis(500);
 
-pub fn run(
-    worker: usize,
-    mut engine: Engine,
-    input: Receiver<WorkerMsg>,
-    output: Sender<WorkerOut>,
-    recycle: Sender<PacketBatch>,
-) {
+/// Where a worker's output goes: the detector, and the pools batches and chunks are
+/// recycled through.
+pub struct WorkerIo {
+    pub output: Sender<WorkerOut>,
+    pub recycle: Sender<PacketBatch>,
+    pub chunks: ChunkPool,
+    pub lines: LineFormat,
+}
+
+pub fn run(worker: usize, mut engine: Engine, input: Receiver<WorkerMsg>, io: WorkerIo) {
+    let WorkerIo {
+        output,
+        recycle,
+        chunks,
+        lines,
+    } = io;
     let mut last_stats = Instant::now();
-    let mut events: Vec<Event> = Vec::new();
+    let mut chunk = chunks.take();
     while let Ok(msg) = input.recv() {
+        let events = &mut chunk.events;
         let (watermark, done) = match msg {
             WorkerMsg::Packets(mut batch) => {
                 for (meta, frame) in batch.iter() {
-                    engine.process(meta, frame, &mut events);
+                    engine.process(meta, frame, events);
                 }
                 let wm = batch.last_seq().unwrap_or(0);
                 batch.clear();
@@ -51,20 +63,23 @@ pub fn run(
                 (wm, false)
             }
             WorkerMsg::Tick { now, seq } => {
-                engine.tick(now, seq, &mut events);
+                engine.tick(now, seq, events);
                 (seq, false)
             }
             WorkerMsg::Finish { now, seq } => {
-                engine.finish(now, seq, &mut events);
+                engine.finish(now, seq, events);
                 (u64::MAX, true)
             }
         };
-        let mut out = std::mem::take(&mut events);
-        super::merge::sort_for_merge(&mut out);
+        super::merge::sort_for_merge(events);
+        if let Some(files) = &lines {
+            chunk.serialise(files);
+        }
+        let out = std::mem::replace(&mut chunk, chunks.take());
         if output
             .send(WorkerOut::Events {
                 worker,
-                events: out,
+                chunk: out,
                 watermark,
             })
             .is_err()

@@ -353,7 +353,7 @@ fn summary(h: &mut Html) {
             &[
                 ("share", fmt_pct(s)),
                 ("n", fmt_n(hl.one_sided_flows.unwrap_or(0))),
-                ("flows", fmt_n(hl.flows)),
+                ("flows", fmt_n(hl.tcp_sessions.unwrap_or(0))),
             ],
         ),
         None => h.t("fact.one_sided_unknown"),
@@ -411,6 +411,10 @@ fn summary(h: &mut Html) {
                 "reason.few_packets",
                 &[("n", fmt_n(hl.packets)), ("min", fmt_n(r.min_packets))],
             );
+            let _ = write!(h.out, "<li>{li}</li>");
+        }
+        if let Some(share) = hl.one_sided_share().filter(|s| *s > 0.0) {
+            let li = h.tf("reason.one_sided", &[("share", fmt_pct(share))]);
             let _ = write!(h.out, "<li>{li}</li>");
         }
         if hl.loss() > r.max_capture_loss {
@@ -612,22 +616,29 @@ fn internet(h: &mut Html) {
             h.t("col.evidence")
         );
         for n in r.internet_names.iter().take(MAX_ROWS) {
-            let f = n
-                .alert
-                .first_frame
-                .as_ref()
-                .map(|f| h.frame(f))
-                .unwrap_or_default();
+            let hows: Vec<String> = n.hows.iter().map(|k| h.t(&format!("how.{k}"))).collect();
+            let ev: Vec<String> = n
+                .alerts
+                .iter()
+                .map(|a| {
+                    let f = a
+                        .first_frame
+                        .as_ref()
+                        .map(|f| h.frame(f))
+                        .unwrap_or_default();
+                    format!("<span class=id>{}</span> {f}", esc(&a.id))
+                })
+                .collect();
             let _ = write!(
                 h.out,
-                "<tr><td>{}</td><td class=name>{}</td><td>{}</td><td class=num>{}</td><td class=when>{}<br>{}</td><td class=ev><span class=id>{}</span><br>{f}</td></tr>",
+                "<tr><td>{}</td><td class=name>{}</td><td>{}</td><td class=num>{}</td><td class=when>{}<br>{}</td><td class=ev>{}</td></tr>",
                 h.host(n.host, n.host_name.as_deref()),
                 esc(&n.name),
-                h.t(&format!("how.{}", n.how)),
-                fmt_n(n.alert.count),
-                fmt_ts(n.alert.first_ns),
-                fmt_ts(n.alert.last_ns),
-                esc(&n.alert.id),
+                hows.join("<br>"),
+                fmt_n(n.count()),
+                fmt_ts(n.first_ns()),
+                fmt_ts(n.last_ns()),
+                ev.join("<br>"),
             );
         }
         h.push("</tbody></table>");
@@ -864,7 +875,7 @@ fn assets(h: &mut Html) {
 fn control_table<'a>(h: &mut Html, rows: impl Iterator<Item = &'a ControlRecord>) {
     let _ = write!(
         h.out,
-        "<table class=list><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        "<table class=list><thead><tr><th>{}</th><th>{}</th><th>{}</th><th class=narrow>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
         h.t("col.client"),
         h.t("col.server"),
         h.t("col.action"),
@@ -907,7 +918,7 @@ fn control_table<'a>(h: &mut Html, rows: impl Iterator<Item = &'a ControlRecord>
         };
         let _ = write!(
             h.out,
-            "<tr{}><td>{}</td><td>{}</td><td>{} <span class=src>{}</span></td><td>{auth}</td><td class=num>{}<br><span class=src>{outcome}</span></td><td>{}</td><td class=when>{}<br>{}</td><td class=ev>{} {}{last}</td></tr>",
+            "<tr{}><td>{}</td><td>{}</td><td>{} <span class=src>{}</span></td><td class=yn>{auth}</td><td class=num>{}<br><span class=\"src wrap\">{outcome}</span></td><td>{}</td><td class=when>{}<br>{}</td><td class=ev>{} {}{last}</td></tr>",
             if c.authorized { "" } else { " class=row-high" },
             h.host(Some(c.client), None),
             h.host(Some(c.server), None),

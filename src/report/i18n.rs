@@ -543,6 +543,11 @@ pub const STRINGS: &[Row] = &[
         "通信量が不足: 観測 {n} パケット、必要 {min} パケット。",
     ),
     (
+        "reason.one_sided",
+        "{share} of the TCP sessions were seen in one direction only: the mirror port may copy one direction (see Monitoring health).",
+        "TCPセッションの {share} が片方向のみ観測されています。ミラーポートが片方向しか複製していない可能性があります (監視の健全性を参照)。",
+    ),
+    (
         "reason.loss",
         "Capture loss {pct} is above the {max} threshold.",
         "取りこぼし率 {pct} が閾値 {max} を超えています。",

@@ -107,16 +107,31 @@ pub enum Origin {
     State(String),
 }
 
-/// An internet name an internal host resolved or contacted, from an alert's evidence.
+/// An internet name an internal host resolved or contacted, with the alerts whose
+/// evidence names it (a DNS query, its answer, the TLS name, the egress it led to).
 #[derive(Clone, Debug, PartialEq)]
 pub struct InternetName {
     pub host: Option<IpAddr>,
     pub host_name: Option<String>,
     pub name: String,
-    /// The evidence key: `query` (DNS), `sni` (TLS), `http_host`, `dns_name` (the name
-    /// the host resolved for the address it then contacted).
-    pub how: String,
-    pub alert: AlertRecord,
+    /// The evidence keys it was seen under: `query` (DNS), `sni` (TLS), `http_host`,
+    /// `dns_name` (the name the host resolved for the address it then contacted).
+    pub hows: Vec<String>,
+    pub alerts: Vec<AlertRecord>,
+}
+
+impl InternetName {
+    pub fn count(&self) -> u64 {
+        self.alerts.iter().map(|a| a.count).sum()
+    }
+
+    pub fn first_ns(&self) -> i64 {
+        self.alerts.iter().map(|a| a.first_ns).min().unwrap_or(0)
+    }
+
+    pub fn last_ns(&self) -> i64 {
+        self.alerts.iter().map(|a| a.last_ns).max().unwrap_or(0)
+    }
 }
 
 /// Capture and sensor health over every run.
@@ -127,7 +142,8 @@ pub struct Health {
     pub flows: u64,
     pub acked_bytes: u64,
     pub missed_bytes: u64,
-    /// Flows where only one direction was seen, when counted.
+    /// TCP sessions, and those seen in one direction only, when counted.
+    pub tcp_sessions: Option<u64>,
     pub one_sided_flows: Option<u64>,
     pub drops: BTreeMap<String, u64>,
     pub alerts_suppressed: u64,
@@ -147,10 +163,15 @@ impl Health {
         }
     }
 
-    /// One-sided flows over all flows, when counted.
+    /// One-sided over all TCP sessions, when counted.
     pub fn one_sided_share(&self) -> Option<f64> {
         let n = self.one_sided_flows?;
-        (self.flows > 0).then(|| n as f64 / self.flows as f64)
+        let all = self.tcp_sessions.unwrap_or(0);
+        Some(if all == 0 {
+            0.0
+        } else {
+            (n as f64 / all as f64).clamp(0.0, 1.0)
+        })
     }
 }
 
@@ -225,7 +246,12 @@ impl Report {
         let last = ev.runs.last();
         let (min_packets, max_capture_loss) =
             last.map_or((0, 0.0), |r| (r.min_packets, r.max_capture_loss));
-        let verdict = overall_verdict(&alerts, &health, min_packets, max_capture_loss);
+        let mut verdict = overall_verdict(&alerts, &health, min_packets, max_capture_loss);
+        // The sensor judged its last run's view too thin (one-sided, unfollowable...):
+        // the absence of findings proves nothing over the whole period either.
+        if verdict == Verdict::Closed && last.is_some_and(|r| r.verdict == "undetermined") {
+            verdict = Verdict::Undetermined;
+        }
         let mut sensor: Vec<String> = Vec::new();
         for r in &ev.runs {
             for i in &r.inputs {
@@ -358,30 +384,41 @@ fn overall_verdict(alerts: &[AlertRecord], h: &Health, min_packets: u64, max_los
 pub const NAME_KEYS: [&str; 4] = ["query", "sni", "http_host", "dns_name"];
 
 fn internet_names(alerts: &[AlertRecord]) -> Vec<InternetName> {
-    let mut out = Vec::new();
+    let mut by: BTreeMap<(Option<IpAddr>, String), InternetName> = BTreeMap::new();
     for a in alerts
         .iter()
         .filter(|a| Section::of_alert(a) == Section::Internet)
     {
-        for key in NAME_KEYS {
-            if let Some(name) = a.evidence.get(key).filter(|n| !n.is_empty()) {
-                let inbound = a.direction.as_deref() == Some("inbound");
-                let (host, host_name) = if inbound {
-                    (a.dst_ip, a.dst_name.clone())
-                } else {
-                    (a.src_ip, a.src_name.clone())
-                };
-                out.push(InternetName {
-                    host,
-                    host_name,
-                    name: name.clone(),
-                    how: key.to_owned(),
-                    alert: a.clone(),
-                });
-                break;
-            }
+        let Some((key, name)) = NAME_KEYS.iter().find_map(|k| {
+            a.evidence
+                .get(*k)
+                .filter(|n| !n.is_empty())
+                .map(|n| (*k, n))
+        }) else {
+            continue;
+        };
+        let inbound = a.direction.as_deref() == Some("inbound");
+        let (host, host_name) = if inbound {
+            (a.dst_ip, a.dst_name.clone())
+        } else {
+            (a.src_ip, a.src_name.clone())
+        };
+        let e = by
+            .entry((host, name.to_ascii_lowercase()))
+            .or_insert_with(|| InternetName {
+                host,
+                host_name: None,
+                name: name.clone(),
+                hows: Vec::new(),
+                alerts: Vec::new(),
+            });
+        if e.host_name.is_none() {
+            e.host_name = host_name;
         }
+        if !e.hows.iter().any(|h| h == key) {
+            e.hows.push(key.to_owned());
+        }
+        e.alerts.push(a.clone());
     }
-    out.sort_by(|a, b| (a.host, &a.name, &a.how).cmp(&(b.host, &b.name, &b.how)));
-    out
+    by.into_values().collect()
 }

@@ -84,6 +84,17 @@ pub fn server_offered(fe: &FlowEnd, proto: u8) -> bool {
     }
 }
 
+/// Whether the flow's server side rests on evidence. A TCP flow picked up mid-stream
+/// whose server port is no service port and which carried no identified protocol was
+/// oriented by a guess (the lower port): a Windows client on ephemeral port 1630 talking
+/// to a server on 4444 must not make 1630 a service (issue 14).
+pub fn role_evident(flow: &FlowTuple, fe: &FlowEnd) -> bool {
+    flow.proto != TCP
+        || fe.tcp_state != TcpState::Midstream
+        || fe.app != AppProtocol::Unknown
+        || mizuban_protocols::flow::orient::is_service_port(flow.server.port())
+}
+
 /// (protocol client, protocol server) of a flow. The flow's client opened the TCP
 /// connection; a device that answers on the protocol's registered port is its server
 /// even when it opened the connection itself (a reversed connection, seen in
@@ -141,7 +152,7 @@ pub fn observe(ev: &Event, out: &mut Vec<Obs>) {
                     mac: station(fe.server_mac),
                 });
             }
-            if has_ports(flow.proto) && server_offered(fe, flow.proto) {
+            if has_ports(flow.proto) && server_offered(fe, flow.proto) && role_evident(flow, fe) {
                 out.push(Obs::Service(Service {
                     server,
                     transport: flow.proto,

@@ -155,6 +155,12 @@ impl AssetTracker {
             mizuban_capture::DropReason::InventoryFull,
             self.control.dropped,
         );
+        // The report's tables: links, control rows and alerts they could not keep.
+        let e = &self.evidence.state().dropped;
+        d.add(
+            mizuban_capture::DropReason::InventoryFull,
+            e.links.saturating_add(e.controls).saturating_add(e.alerts),
+        );
         if let Some(b) = &self.baseline {
             d.merge(&b.drops());
         }

@@ -294,7 +294,9 @@ pub struct RunRecord {
     /// TCP bytes acknowledged by the peers, and of those the bytes never captured.
     pub acked_bytes: u64,
     pub missed_bytes: u64,
-    /// Flows where only one direction was seen, when the engine counts them.
+    /// TCP sessions, and of those the ones seen in one direction only (a SPAN port
+    /// that mirrors one way), when the engine counts them.
+    pub tcp_sessions: Option<u64>,
     pub one_sided_flows: Option<u64>,
     /// Packets, bytes or units dropped, by reason (`mizuban_drops_total`).
     pub drops: BTreeMap<String, u64>,
