@@ -37,6 +37,9 @@ pub fn snapshot(handles: &RunHandles, source_name: &str) -> MetricsSnapshot {
     }
     handles.syslog.add_to(&mut s.drops);
     s.syslog_sent = handles.syslog.sent.load(Ordering::Relaxed);
+    if let Ok(e) = handles.live.encap.lock() {
+        s.encap = *e;
+    }
     s.flows_active = engine.flows_active;
     s.flows_evicted = engine.flows_evicted;
     let detector_bytes = handles.detector.lock().map_or(0, |d| d.memory_bytes);
@@ -45,6 +48,7 @@ pub fn snapshot(handles: &RunHandles, source_name: &str) -> MetricsSnapshot {
     s.reassembly_gaps = engine.reassembly_gaps;
     s.tcp_acked_bytes = engine.acked_bytes;
     s.tcp_missed_bytes = engine.missed_bytes;
+    s.protocol_counters = engine.protocol_counters();
     for (code, n) in engine.modbus.transactions_by_function.iter().enumerate() {
         if *n > 0 {
             s.modbus
@@ -64,7 +68,7 @@ pub fn snapshot(handles: &RunHandles, source_name: &str) -> MetricsSnapshot {
     }
     fill_telecontrol(&mut s.telecontrol, &engine);
     s.modbus.exceptions = engine.modbus.exceptions.clone();
-    for h in engine.modbus.response_time_us.values() {
+    for h in engine.modbus.response_times.by_server.values() {
         s.modbus
             .response_time
             .merge(&mizuban_exporter::snapshot::LatencyBuckets::from_hdr_micros(h));

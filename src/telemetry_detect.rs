@@ -9,17 +9,9 @@ use mizuban_exporter::snapshot::BaselineMode;
 /// Every rule with its default severity, declared at zero at startup so the first alert
 /// of a rule is a rise Prometheus can see.
 pub fn declared_rules() -> Vec<(&'static str, Severity)> {
-    let mut v: Vec<(&'static str, Severity)> = mizuban_detect::rules::ALL
-        .iter()
+    mizuban_detect::registry::all()
         .map(|r| (r.id, r.severity))
-        .collect();
-    v.extend(
-        mizuban_detect::baseline::rules::RULES
-            .iter()
-            .map(|r| (r.id, r.severity)),
-    );
-    v.extend(mizuban_detect::control::RULES.iter().copied());
-    v
+        .collect()
 }
 
 /// Assets known and the baseline's mode.

@@ -221,7 +221,7 @@ fn smb_native_os_findings_name_the_evidence() {
     assert_eq!(c.evidence["end_of_support"], "2010-07-13");
     assert_eq!(
         c.guideline,
-        mizuban_detect::baseline::rules::spec("unsupported_os")
+        mizuban_detect::registry::spec("unsupported_os")
             .unwrap()
             .guideline
     );

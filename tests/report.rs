@@ -50,6 +50,7 @@ fn the_finding_set_raises_every_kind_of_finding() {
         "control_action_failed",
         "new_host",
         "new_modbus_writer",
+        "ics_discovery",
     ] {
         assert!(rules.contains(want), "no {want} in {rules:?}");
     }
@@ -59,6 +60,7 @@ fn the_finding_set_raises_every_kind_of_finding() {
         Section::Internet,
         Section::Networks,
         Section::Remote,
+        Section::Recon,
         Section::Auth,
         Section::Assets,
         Section::Control,
@@ -103,8 +105,8 @@ fn every_string_exists_in_both_languages_and_every_alert_has_its_evidence() {
         );
         assert!(!page.contains("<script"), "the report must hold no script");
         for id in [
-            "summary", "internet", "networks", "remote", "auth", "assets", "control", "changes",
-            "map", "health",
+            "summary", "internet", "networks", "remote", "recon", "auth", "assets", "control",
+            "changes", "map", "health",
         ] {
             assert!(
                 page.contains(&format!("<section class=sec id=\"{id}\">")),
@@ -521,4 +523,63 @@ fn maps_beyond_200_hosts_fold_the_plain_ones_and_say_so() {
         svg.contains("ほか 50 台") || svg.contains("ほか "),
         "a cluster node is drawn"
     );
+}
+
+#[test]
+fn the_language_follows_the_locale_unless_given() {
+    let dir = tempfile::tempdir().unwrap();
+    for (env, flag, want) in [
+        (("LANG", "ja_JP.UTF-8"), None, "ja"),
+        (("LANG", "C.UTF-8"), None, "en"),
+        (("LC_ALL", "ja_JP.UTF-8"), None, "ja"),
+        (("LANG", "ja_JP.UTF-8"), Some("en"), "en"),
+    ] {
+        let out = dir.path().join("r.html");
+        let mut cmd = mizuban();
+        cmd.env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env(env.0, env.1)
+            .args(["report", "--out"])
+            .arg(&out);
+        if let Some(l) = flag {
+            cmd.args(["--lang", l]);
+        }
+        let run = cmd.arg(sample_pcap()).output().unwrap();
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let page = std::fs::read_to_string(&out).unwrap();
+        assert!(
+            page.contains(&format!("<html lang=\"{want}\">")),
+            "{env:?} {flag:?}: not {want}"
+        );
+    }
+}
+
+#[test]
+fn a_one_sided_mirror_is_stated_and_makes_the_verdict_undetermined() {
+    use mizuban::synth::{HMI, PLCS, TcpSession, modbus_adu};
+    // Only the HMI's side of ten Modbus sessions: a SPAN port copying one direction.
+    let cap = common::rules_builder::build("one-sided", |w| {
+        for (i, plc) in PLCS.iter().cycle().take(10).enumerate() {
+            let mut s = TcpSession::new(HMI, *plc, 40_000 + i as u16, 502, 5_000 * i as u32);
+            for t in 0..4u16 {
+                s.send(w, true, &modbus_adu(t, 1, &[0x03, 0, 0, 0, 1]))?;
+                w.advance_micros(100_000);
+            }
+        }
+        Ok(())
+    });
+    let cfg = mizuban::config::Config::default();
+    let rep = mizuban::report::replay(&cfg, std::slice::from_ref(&cap.path), None, 1).unwrap();
+    let r = Report::build(&rep.state, Origin::Replay(vec!["one-sided.pcap".into()]));
+    assert_eq!(r.health.tcp_sessions, Some(10));
+    assert_eq!(r.health.one_sided_flows, Some(10));
+    assert_eq!(r.verdict, mizuban_detect::verdict::Verdict::Undetermined);
+    let (page, missing) = html::render_checked(&r, Lang::Ja);
+    assert!(missing.is_empty());
+    assert!(page.contains("100.00 % (TCPセッション 10 件中 10 件が片方向のみ)"));
+    assert!(page.contains("ミラーポートが片方向しか複製していない可能性があります"));
 }

@@ -9,6 +9,7 @@ pub mod community_id;
 pub mod decode;
 pub mod defrag;
 pub mod drop;
+pub mod encap;
 pub mod file;
 pub mod flow_key;
 pub mod link;

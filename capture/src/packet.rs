@@ -236,6 +236,8 @@ pub struct PacketInfo {
     pub stop: Option<DecodeStop>,
     /// The captured length is shorter than the length on the wire.
     pub snaplen_truncated: bool,
+    /// Tunnels and stacks peeled off to reach the packet above (issue 15).
+    pub encap: crate::encap::Encap,
 }
 
 impl PacketInfo {

@@ -15,8 +15,10 @@ pub mod lru;
 pub mod oui;
 pub mod persist;
 pub mod policy;
+pub mod registry;
 pub mod rules;
 pub mod scan;
+pub mod spec;
 pub mod store;
 pub mod verdict;
 

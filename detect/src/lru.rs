@@ -2,15 +2,19 @@
 //! address, MAC per address). Eviction order depends only on the order of calls, so a
 //! replay is deterministic; no iteration over the hash map reaches any output.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
 
+/// A bounded LRU map. Recency order is a queue of (tick, key) with lazy deletion: a
+/// refresh pushes a new entry and leaves the old one to be skipped when it reaches the
+/// front, and the queue is compacted when it holds twice the map. Every operation is
+/// amortised O(1), with no tree: the detector calls it for every flow a flood creates.
 #[derive(Clone, Debug)]
 pub struct Lru<K, V> {
     cap: usize,
     tick: u64,
     map: HashMap<K, (V, u64)>,
-    order: BTreeMap<u64, K>,
+    order: VecDeque<(u64, K)>,
     evicted: u64,
 }
 
@@ -21,7 +25,7 @@ impl<K: Hash + Eq + Clone, V> Lru<K, V> {
             cap: cap.max(1),
             tick: 0,
             map: HashMap::new(),
-            order: BTreeMap::new(),
+            order: VecDeque::new(),
             evicted: 0,
         }
     }
@@ -30,22 +34,34 @@ impl<K: Hash + Eq + Clone, V> Lru<K, V> {
         self.tick = self.tick.wrapping_add(1);
         if let Some((old_v, old_t)) = self.map.get_mut(&k) {
             *old_v = v;
-            self.order.remove(old_t);
             *old_t = self.tick;
-            self.order.insert(self.tick, k);
+            self.order.push_back((self.tick, k));
+            self.compact();
             return;
         }
         while self.map.len() >= self.cap {
-            match self.order.pop_first() {
-                Some((_, old)) => {
-                    self.map.remove(&old);
-                    self.evicted = self.evicted.saturating_add(1);
-                }
-                None => break,
+            let Some((t, old)) = self.order.pop_front() else {
+                break;
+            };
+            // A stale entry (the key was refreshed later): skip it.
+            if self.map.get(&old).is_some_and(|(_, cur)| *cur == t) {
+                self.map.remove(&old);
+                self.evicted = self.evicted.saturating_add(1);
             }
         }
-        self.order.insert(self.tick, k.clone());
+        self.order.push_back((self.tick, k.clone()));
         self.map.insert(k, (v, self.tick));
+        self.compact();
+    }
+
+    /// Drops stale queue entries once they outnumber the live ones.
+    fn compact(&mut self) {
+        if self.order.len() <= self.map.len().saturating_mul(2).max(16) {
+            return;
+        }
+        let map = &self.map;
+        self.order
+            .retain(|(t, k)| map.get(k).is_some_and(|(_, cur)| cur == t));
     }
 
     /// Looks up without refreshing recency (lookups are frequent, refresh is not needed

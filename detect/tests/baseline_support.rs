@@ -62,6 +62,7 @@ pub fn start(client_mac: Option<MacAddr>, server_mac: Option<MacAddr>) -> EventK
         client_mac,
         server_mac,
         syn: true,
+        encap: None,
     })
 }
 

@@ -122,6 +122,25 @@ fn names_from_dns_and_dhcp() {
 }
 
 #[test]
+fn a_dhcp_request_from_a_host_already_seen_names_it() {
+    let mut inv = Inventory::new(InventoryConfig::default());
+    // The HMI is seen with its address first (issue 16's capture set does this)...
+    feed(&mut inv, &plant_day(0));
+    // ... then broadcasts a DHCPREQUEST (type 3) from 0.0.0.0 with its host name.
+    let d = flow("0.0.0.0:68", "255.255.255.255:67", UDP);
+    feed(
+        &mut inv,
+        &[ev(5, d, dhcp(3, mac(10), None, Some("HMI-01"), None, &[]))],
+    );
+    let a = inv.assets();
+    assert_eq!(
+        a[&ip("10.0.0.10")].names.get("HMI-01"),
+        Some(&NameSource::Dhcp)
+    );
+    assert!(a.get(&ip("0.0.0.0")).is_none_or(|z| z.names.is_empty()));
+}
+
+#[test]
 fn modbus_device_identity() {
     let mut inv = Inventory::new(InventoryConfig::default());
     feed(&mut inv, &plant_day(0));

@@ -15,9 +15,11 @@ pub mod health;
 use crate::histogram::FixedHistogram;
 use crate::snapshot::{BaselineMode, MetricsSnapshot, QueueName};
 use mizuban_capture::DropReason;
+use mizuban_capture::encap::EncapKind;
 use mizuban_detect::Severity;
 use mizuban_detect::verdict::Verdict;
 use mizuban_protocols::AppProtocol;
+use mizuban_protocols::stats::CounterDoc;
 use prometheus::{
     Gauge, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, core::Collector,
 };
@@ -116,6 +118,8 @@ docs! {
         "Closed-network verdict so far: 1 for the current one (closed, not_closed, undetermined), 0 for the others.";
     CONTROL_ACTIONS: "mizuban_control_actions_total", Counter, ["protocol", "action", "authorized"],
         "Control actions (writes, operates, program transfers, mode changes, restarts...) by protocol, action class and whether the control policy allowed the client.";
+    DECAPSULATED: "mizuban_decapsulated_packets_total", Counter, ["encapsulation"],
+        "Packets that reached the monitor inside an encapsulation (erspan_i, erspan_ii, erspan_iii, gre, vxlan, pppoe, qinq, mpls), by kind; the inner packet is what is analysed.";
     DNP3_CRC_ERRORS: "mizuban_dnp3_crc_errors_total", Counter, ["kind"],
         "DNP3 link frames whose header CRC (kind header) or a user-data block CRC (kind data) failed.";
     DROPS: "mizuban_drops_total", Counter, ["reason"],
@@ -166,9 +170,41 @@ docs! {
         "Sequence errors: DNP3 transport segments out of sequence; IEC 104 send sequence gaps and acknowledgements of frames never sent.";
 }
 
+/// Series cap for each protocol's labelled counter family (labels are closed enums of a
+/// few dozen values at most).
+pub const MAX_PROTOCOL_COUNTER_SERIES: usize = 64;
+
+/// The counters protocols export through the generic path (see
+/// `mizuban_protocols::stats`), documented by their registry specs.
+pub fn protocol_counter_docs() -> impl Iterator<Item = &'static CounterDoc> {
+    mizuban_protocols::PROTOCOLS
+        .iter()
+        .flat_map(|s| s.counters.iter())
+}
+
+fn protocol_metric_docs() -> impl Iterator<Item = MetricDoc> {
+    protocol_counter_docs().map(|c| MetricDoc {
+        name: c.name,
+        kind: MetricKind::Counter,
+        labels: c.labels,
+        help: c.help,
+    })
+}
+
+/// Every metric registered: [`METRIC_DOCS`] and the protocols' own, sorted by name.
+pub fn all_metric_docs() -> Vec<MetricDoc> {
+    let mut v: Vec<MetricDoc> = METRIC_DOCS
+        .iter()
+        .copied()
+        .chain(protocol_metric_docs())
+        .collect();
+    v.sort_by_key(|d| d.name);
+    v
+}
+
 /// The documented metric list as `(name, type, help)`.
 pub fn metric_docs() -> Vec<(&'static str, &'static str, &'static str)> {
-    METRIC_DOCS
+    all_metric_docs()
         .iter()
         .map(|d| (d.name, d.kind.as_str(), d.help))
         .collect()
@@ -182,7 +218,7 @@ pub fn metric_docs_markdown() -> String {
          | Metric | Type | Labels | Description |\n\
          | --- | --- | --- | --- |\n",
     );
-    for d in METRIC_DOCS {
+    for d in all_metric_docs() {
         let labels = d
             .labels
             .iter()
@@ -350,6 +386,7 @@ pub struct Metrics {
     closed_network_verdict: Vec<(Verdict, IntGauge)>,
     dnp3_crc_errors: CounterFamily<&'static str>,
     control_actions: CounterFamily<(AppProtocol, mizuban_protocols::facts::Action, bool)>,
+    decapsulated: Vec<(EncapKind, IntCounter)>,
     drops: Vec<(DropReason, IntCounter)>,
     events: CounterFamily<AppProtocol>,
     findings_active: GaugeFamily<&'static str>,
@@ -370,6 +407,8 @@ pub struct Metrics {
     telecontrol_sequence_errors: CounterFamily<(&'static str, &'static str)>,
     tcp_acked_bytes: IntCounter,
     tcp_missed_bytes: IntCounter,
+    /// The protocols' own counter families, by metric name (one generic path for all).
+    protocol_counters: BTreeMap<&'static str, CounterFamily<Option<&'static str>>>,
 }
 
 impl Metrics {
@@ -403,10 +442,33 @@ impl Metrics {
             .map(|r| (*r, drops_vec.with_label_values(&[r.as_str()])))
             .collect();
 
+        let decap_vec = register(
+            reg,
+            IntCounterVec::new(opts(&DECAPSULATED), DECAPSULATED.labels)?,
+        )?;
+        let decapsulated = EncapKind::ALL
+            .iter()
+            .map(|k| (*k, decap_vec.with_label_values(&[k.as_str()])))
+            .collect();
+
         #[cfg(target_os = "linux")]
         reg.register(Box::new(
             prometheus::process_collector::ProcessCollector::for_self(),
         ))?;
+
+        let mut protocol_counters = BTreeMap::new();
+        for (c, d) in protocol_counter_docs().zip(protocol_metric_docs()) {
+            let mut family = CounterFamily::new(reg, &d, MAX_PROTOCOL_COUNTER_SERIES)?;
+            // Every series exists from the start at 0, like the drop reasons, so rules
+            // see the first one as a rise.
+            if c.values.is_empty() {
+                family.declare(&None, &[]);
+            }
+            for v in c.values {
+                family.declare(&Some(*v), &[v]);
+            }
+            protocol_counters.insert(d.name, family);
+        }
 
         let metrics = Metrics {
             alerts: CounterFamily::new(reg, &ALERTS, MAX_ALERT_SERIES)?,
@@ -419,6 +481,7 @@ impl Metrics {
             dnp3_crc_errors: CounterFamily::new(reg, &DNP3_CRC_ERRORS, 2)?,
             control_actions: CounterFamily::new(reg, &CONTROL_ACTIONS, MAX_CONTROL_ACTION_SERIES)?,
             capture_packets: CounterFamily::new(reg, &CAPTURE_PACKETS, MAX_SOURCE_SERIES)?,
+            decapsulated,
             drops,
             events: CounterFamily::new(reg, &EVENTS, MAX_EVENT_SERIES)?,
             findings_active: GaugeFamily::new(reg, &FINDINGS_ACTIVE, MAX_FINDING_SERIES)?,
@@ -465,6 +528,7 @@ impl Metrics {
             )?,
             tcp_acked_bytes: register(reg, IntCounter::with_opts(opts(&TCP_ACKED))?)?,
             tcp_missed_bytes: register(reg, IntCounter::with_opts(opts(&TCP_MISSED))?)?,
+            protocol_counters,
         };
         metrics.baseline_mode_set(BaselineMode::default());
         Ok(metrics)
@@ -523,6 +587,9 @@ impl Metrics {
             s.control_actions.iter().map(|(k, v)| (*k, *v)),
             |(p, a, ok)| vec![p.as_str().to_owned(), a.as_str().to_owned(), ok.to_string()],
         );
+        for (kind, c) in &self.decapsulated {
+            raise_to(c, s.encap.get(*kind));
+        }
         for (reason, c) in &self.drops {
             raise_to(c, s.drops.get(*reason));
         }
@@ -571,5 +638,11 @@ impl Metrics {
         raise_to(&self.syslog_sent, s.syslog_sent);
         raise_to(&self.tcp_acked_bytes, s.tcp_acked_bytes);
         raise_to(&self.tcp_missed_bytes, s.tcp_missed_bytes);
+        for (name, family) in &mut self.protocol_counters {
+            let values = s.protocol_counters.iter().filter(|c| c.name == *name);
+            family.update(values.map(|c| (c.label, c.value)), |label| {
+                label.iter().map(|l| (*l).to_owned()).collect()
+            });
+        }
     }
 }

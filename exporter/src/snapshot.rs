@@ -222,6 +222,8 @@ pub struct MetricsSnapshot {
     /// Learning progress, 0.0 to 1.0 (elapsed packet time over the learning period).
     pub baseline_learning_progress: f64,
     /// Everything dropped or left unparsed, by reason.
+    /// Packets per encapsulation peeled (ERSPAN, GRE, VXLAN, PPPoE, QinQ, MPLS).
+    pub encap: mizuban_capture::encap::EncapCounters,
     pub drops: DropCounters,
     /// Protocol events emitted, by application protocol.
     pub events: BTreeMap<AppProtocol, u64>,
@@ -245,6 +247,9 @@ pub struct MetricsSnapshot {
     /// ratio is the capture loss (as Zeek's capture-loss script computes it).
     pub tcp_acked_bytes: u64,
     pub tcp_missed_bytes: u64,
+    /// The protocols' own counters (`mizuban_<protocol>_*_total`), from
+    /// `EngineStats::protocol_counters`.
+    pub protocol_counters: Vec<mizuban_protocols::stats::CounterValue>,
 }
 
 impl MetricsSnapshot {
@@ -324,6 +329,14 @@ impl MetricsSnapshot {
             packets: 1000,
             bytes: 64_000,
         });
+        for (i, d) in crate::metrics::protocol_counter_docs().enumerate() {
+            s.protocol_counters
+                .push(mizuban_protocols::stats::CounterValue {
+                    name: d.name,
+                    label: d.values.first().copied(),
+                    value: i as u64 + 1,
+                });
+        }
         s
     }
 }

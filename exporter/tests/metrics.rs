@@ -3,8 +3,8 @@
 use mizuban_capture::DropReason;
 use mizuban_detect::Severity;
 use mizuban_exporter::metrics::{
-    MAX_MODBUS_EXCEPTION_SERIES, MAX_MODBUS_FUNCTION_SERIES, METRIC_DOCS, MetricKind,
-    metric_docs_markdown,
+    MAX_MODBUS_EXCEPTION_SERIES, MAX_MODBUS_FUNCTION_SERIES, MetricKind, all_metric_docs,
+    metric_docs_markdown, protocol_counter_docs,
 };
 use mizuban_exporter::snapshot::{BaselineMode, SEVERITIES};
 use mizuban_exporter::{Metrics, MetricsSnapshot, metric_docs};
@@ -101,13 +101,13 @@ fn render_shows_exactly_the_documented_metrics() {
         .map(|s| s.name.clone())
         .filter(|n| !n.starts_with("process_"))
         .collect();
-    let documented: BTreeSet<String> = METRIC_DOCS
+    let documented: BTreeSet<String> = all_metric_docs()
         .iter()
         .flat_map(|d| series_names(d.name, d.kind))
         .collect();
     assert_eq!(rendered, documented);
     // Documented label names are the ones rendered.
-    for d in METRIC_DOCS {
+    for d in all_metric_docs() {
         let want: BTreeSet<&str> = d.labels.iter().copied().collect();
         for s in samples.iter().filter(|s| s.name == d.name) {
             let got: BTreeSet<&str> = s.labels.keys().map(String::as_str).collect();
@@ -128,7 +128,7 @@ fn docs_are_sorted_and_follow_naming_conventions() {
     let mut sorted = names.clone();
     sorted.sort_unstable();
     assert_eq!(names, sorted);
-    for d in METRIC_DOCS {
+    for d in all_metric_docs() {
         assert!(d.name.starts_with("mizuban_"), "{}", d.name);
         assert_eq!(
             d.name.ends_with("_total"),
@@ -454,7 +454,13 @@ fn label_values_come_from_closed_sets() {
                 "class" => {
                     mizuban_exporter::metrics::health::EVICTION_CLASSES.contains(&v.as_str())
                 }
+                "encapsulation" => mizuban_capture::encap::EncapKind::ALL
+                    .iter()
+                    .any(|e| e.as_str() == v),
                 "version" => v == env!("CARGO_PKG_VERSION"),
+                // A protocol's own counter: its spec lists the label's values.
+                _ if protocol_counter_docs().any(|d| d.name == s.name) => protocol_counter_docs()
+                    .any(|d| d.name == s.name && (d.values.contains(&v.as_str()) || v == "other")),
                 // Rule ids are detect's &'static str constants; sources come from config.
                 "rule" | "source" | "protocol" => !v.is_empty() && v.len() < 64,
                 other => panic!("unexpected label {other} on {}", s.name),

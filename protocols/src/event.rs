@@ -174,6 +174,10 @@ pub struct FlowStart {
     pub server_mac: Option<MacAddr>,
     /// TCP: whether the first packet was a bare SYN (a proper start, not a pickup).
     pub syn: bool,
+    /// The tunnel the flow's first packet came through (ERSPAN, GRE, VXLAN, PPPoE):
+    /// outer addresses and session id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encap: Option<mizuban_capture::encap::Tunnel>,
 }
 
 /// A flow's record when it ends.

@@ -31,6 +31,7 @@ pub mod registry;
 pub mod remote;
 pub mod s7comm;
 pub mod ssdp;
+pub mod stats;
 pub mod tls;
 pub mod vpn;
 

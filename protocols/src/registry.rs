@@ -31,6 +31,7 @@
 use crate::event::AppProtocol;
 use crate::modbus::ModbusConfig;
 use crate::parser::{Direction, FlowParser, Probe};
+use crate::stats::CounterDoc;
 use serde::{Deserialize, Serialize};
 
 pub use crate::parser::{Both, DatagramOnly, StreamOnly};
@@ -160,6 +161,9 @@ pub struct ProtocolSpec {
     pub strict: bool,
     /// Builds the flow's parser; `None` for protocols only identified (ICS probes, NTP).
     pub parser: Option<NewParser>,
+    /// The protocol's own counters, exported as `mizuban_<name>_*_total` (see
+    /// [`crate::stats`]); the values come from [`crate::EngineStats::protocol_counters`].
+    pub counters: &'static [CounterDoc],
 }
 
 impl ProtocolSpec {
@@ -174,6 +178,7 @@ impl ProtocolSpec {
             ip_proto: None,
             strict: false,
             parser: None,
+            counters: &[],
         }
     }
 
@@ -300,6 +305,52 @@ pub fn probes(transport: Transport) -> impl Iterator<Item = (&'static ProtocolSp
     })
 }
 
+/// The README's protocol table (between `<!-- protocols:start -->` and
+/// `<!-- protocols:end -->`), generated from [`PROTOCOLS`] so it cannot drift.
+pub fn protocol_table_markdown() -> String {
+    fn ports(on: &On) -> String {
+        on.ports
+            .iter()
+            .map(u16::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+    fn probe(s: &ProtocolSpec) -> &'static str {
+        let probes = [s.tcp, s.udp];
+        if s.ip_proto.is_some() && probes.iter().all(|o| o.probe.is_none()) {
+            "IP protocol number"
+        } else if probes.iter().any(|o| o.any_port) {
+            "payload, any port"
+        } else if probes.iter().any(|o| o.probe.is_some()) {
+            "payload, on its ports"
+        } else {
+            "port only"
+        }
+    }
+    let mut s = String::from(
+        "| Protocol | Category | TCP ports | UDP ports | Identified by | Parser |\n\
+         | --- | --- | --- | --- | --- | --- |\n",
+    );
+    for p in PROTOCOLS {
+        let ip = p.ip_proto.map(|n| format!(" (IP {n})")).unwrap_or_default();
+        let strict = if p.strict { ", strict" } else { "" };
+        let parser = if p.parser.is_some() {
+            "yes"
+        } else {
+            "probe only"
+        };
+        s.push_str(&format!(
+            "| `{}` | {} | {} | {}{ip} | {}{strict} | {parser} |\n",
+            p.name,
+            p.category.as_str(),
+            ports(&p.tcp),
+            ports(&p.udp),
+            probe(p),
+        ));
+    }
+    s
+}
+
 impl AppProtocol {
     pub fn as_str(self) -> &'static str {
         spec(self).name
@@ -354,6 +405,21 @@ mod tests {
                 "{}",
                 s.name
             );
+        }
+    }
+
+    #[test]
+    fn counters_are_named_after_their_protocol() {
+        let mut seen = BTreeSet::new();
+        for s in PROTOCOLS {
+            for c in s.counters {
+                let prefix = format!("mizuban_{}_", s.name);
+                assert!(c.name.starts_with(&prefix), "{}", c.name);
+                assert!(c.name.ends_with("_total"), "{}", c.name);
+                assert!(c.labels.len() <= 1 && !c.help.is_empty(), "{}", c.name);
+                assert_eq!(c.labels.is_empty(), c.values.is_empty(), "{}", c.name);
+                assert!(seen.insert(c.name), "{} twice", c.name);
+            }
         }
     }
 

@@ -77,6 +77,12 @@ pub enum WorkerMsg {
         now: Timestamp,
         seq: u64,
     },
+    /// Nothing for this worker up to `seq`: lets the detector release other workers'
+    /// events (without it, a flood between two hosts, all on one worker, would be held
+    /// in the merge until the next tick: unbounded memory between threads).
+    Watermark {
+        seq: u64,
+    },
     /// End of input.
     Finish {
         now: Timestamp,

@@ -27,6 +27,8 @@ fn fill_common(run: &mut RunRecord, detector: &Detector) {
     run.verdict = v.verdict.as_str().to_owned();
     run.min_packets = v.min_packets;
     run.max_capture_loss = v.max_capture_loss;
+    run.tcp_sessions = Some(v.capture_health.tcp_sessions);
+    run.one_sided_flows = Some(v.capture_health.one_sided_sessions);
     let st = detector.stats();
     run.alerts_suppressed = st.suppressed.saturating_add(st.store_full);
 }

@@ -71,6 +71,8 @@ pub struct SourceStats {
     /// Truncated by snaplen but still processed as far as it went.
     pub snaplen_truncated: u64,
     pub non_ip: u64,
+    /// Packets that came through each kind of encapsulation (issue 15).
+    pub encap: mizuban_capture::encap::EncapCounters,
 }
 
 /// Counters readable from other threads while the source runs (for /metrics).
@@ -81,7 +83,13 @@ pub struct LiveCounters {
     pub queue_full_batches: AtomicU64,
     /// (depth, capacity) per worker queue, sampled at batch flushes.
     pub queue_depths: std::sync::Mutex<Vec<(u64, u64)>>,
+    /// Packets per encapsulation, copied at batch flushes.
+    pub encap: std::sync::Mutex<mizuban_capture::encap::EncapCounters>,
 }
+
+/// Packets after which a worker that got none is sent a watermark, so the detector's
+/// merge never holds more than about this many packets' events of the other workers.
+pub const WATERMARK_LAG: u64 = 8192;
 
 pub struct SourceConfig {
     pub batch_size: usize,
@@ -100,6 +108,8 @@ pub struct Source<'a> {
     live: Arc<LiveCounters>,
     shared_drops: Arc<std::sync::Mutex<DropCounters>>,
     flushes: u64,
+    /// Highest seq sent to each worker (a batch's last packet, or a watermark).
+    last_sent: Vec<u64>,
     /// Packets and bytes not yet added to the shared atomics (added per flush, not per
     /// packet, to keep atomics off the per-packet path).
     unpublished: (u64, u64),
@@ -140,6 +150,7 @@ impl<'a> Source<'a> {
             live,
             shared_drops,
             flushes: 0,
+            last_sent: Vec::new(),
             unpublished: (0, 0),
             next_tick_secs: None,
             last_ts: Timestamp::ZERO,
@@ -192,6 +203,9 @@ impl<'a> Source<'a> {
         self.last_ts = ts;
 
         let info = decode(frame.link, frame.data, frame.wire_len);
+        if !info.encap.seen.is_empty() {
+            self.stats.encap.add(info.encap.seen);
+        }
         if info.snaplen_truncated {
             self.stats.snaplen_truncated += 1;
             self.stats.drops.inc(DropReason::Truncated);
@@ -267,6 +281,38 @@ impl<'a> Source<'a> {
         }
     }
 
+    /// Tells workers that got nothing for [`WATERMARK_LAG`] packets that they are done
+    /// up to `seq`; a lagging worker with a partial batch gets that batch instead.
+    /// `shard` is the worker being sent a batch.
+    fn send_watermarks(&mut self, shard: usize, seq: u64) {
+        if self.last_sent.len() != self.workers.len() {
+            self.last_sent = vec![0; self.workers.len()];
+        }
+        if let Some(l) = self.last_sent.get_mut(shard) {
+            *l = seq;
+        }
+        let mut partial = Vec::new();
+        for (i, w) in self.workers.iter().enumerate() {
+            let Some(last) = self.last_sent.get_mut(i) else {
+                continue;
+            };
+            if i == shard || seq.saturating_sub(*last) < WATERMARK_LAG {
+                continue;
+            }
+            *last = seq;
+            if self.batches.get(i).is_some_and(|b| !b.is_empty()) {
+                partial.push(i);
+            } else {
+                // Lost to a full queue, it only delays the release to the next one.
+                let _ = w.try_send(WorkerMsg::Watermark { seq });
+            }
+        }
+        // Their `last_sent` is fresh now, so these flushes do not come back here for them.
+        for i in partial {
+            self.flush(i);
+        }
+    }
+
     fn flush_all(&mut self) {
         for shard in 0..self.batches.len() {
             self.flush(shard);
@@ -281,6 +327,9 @@ impl<'a> Source<'a> {
         self.live.bytes.fetch_add(b, Ordering::Relaxed);
         if let Ok(mut d) = self.shared_drops.lock() {
             *d = self.stats.drops.clone();
+        }
+        if let Ok(mut e) = self.live.encap.lock() {
+            *e = self.stats.encap;
         }
         if let Ok(mut q) = self.live.queue_depths.lock() {
             q.clear();
@@ -310,6 +359,8 @@ impl<'a> Source<'a> {
         let Some(w) = self.workers.get(shard) else {
             return;
         };
+        let seq = batch.last_seq().unwrap_or(self.seq);
+        self.send_watermarks(shard, seq);
         match self.cfg.back_pressure {
             BackPressure::Block => {
                 let _ = w.send(WorkerMsg::Packets(batch));

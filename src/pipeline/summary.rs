@@ -39,6 +39,9 @@ pub struct Summary {
     pub flows: u64,
     pub flows_evicted: u64,
     pub drops: BTreeMap<&'static str, u64>,
+    /// Packets decapsulated, by encapsulation (ERSPAN, GRE, VXLAN, PPPoE, QinQ, MPLS).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub encapsulated: BTreeMap<&'static str, u64>,
     pub protocols: BTreeMap<&'static str, u64>,
     pub events: BTreeMap<&'static str, u64>,
     pub alerts_by_rule: BTreeMap<&'static str, u64>,
@@ -100,6 +103,11 @@ impl Summary {
             flows: engine.flows_created,
             flows_evicted: engine.flows_evicted,
             drops,
+            encapsulated: mizuban_capture::encap::EncapKind::ALL
+                .into_iter()
+                .map(|k| (k.as_str(), source.encap.get(k)))
+                .filter(|(_, n)| *n > 0)
+                .collect(),
             protocols,
             events: events.clone(),
             alerts_by_rule: detector.alerts_by_rule.clone(),

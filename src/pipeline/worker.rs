@@ -66,6 +66,7 @@ pub fn run(worker: usize, mut engine: Engine, input: Receiver<WorkerMsg>, io: Wo
                 engine.tick(now, seq, events);
                 (seq, false)
             }
+            WorkerMsg::Watermark { seq } => (seq, false),
             WorkerMsg::Finish { now, seq } => {
                 engine.finish(now, seq, events);
                 (u64::MAX, true)

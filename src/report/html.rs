@@ -197,6 +197,7 @@ pub fn render_checked(r: &Report, lang: Lang) -> (String, Vec<String>) {
     internet(&mut h);
     networks(&mut h);
     remote(&mut h);
+    recon(&mut h);
     auth(&mut h);
     assets(&mut h);
     control(&mut h);
@@ -735,6 +736,13 @@ fn remote(h: &mut Html) {
     section_start(h, Section::Remote);
     let alerts: Vec<&AlertRecord> = h.r.alerts_in(Section::Remote).collect();
     alert_table(h, alerts.into_iter(), "remote.none");
+    h.push("</section>");
+}
+
+fn recon(h: &mut Html) {
+    section_start(h, Section::Recon);
+    let alerts: Vec<&AlertRecord> = h.r.alerts_in(Section::Recon).collect();
+    alert_table(h, alerts.into_iter(), "recon.none");
     h.push("</section>");
 }
 

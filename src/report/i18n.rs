@@ -197,6 +197,21 @@ pub const RULES: &[Row] = &[
         "許可されていない制御操作",
     ),
     (
+        "rule.address_scan",
+        "Address scan (one host probing many addresses)",
+        "アドレススキャン (1台のホストによる多数のアドレスへの探索)",
+    ),
+    (
+        "rule.port_scan",
+        "Port scan (one host probing many ports)",
+        "ポートスキャン (1台のホストによる多数のポートへの探索)",
+    ),
+    (
+        "rule.ics_discovery",
+        "Industrial device discovery",
+        "制御機器の探索",
+    ),
+    (
         "rule.control_action_failed",
         "Repeated refused control actions",
         "繰り返し拒否された制御操作",
@@ -393,6 +408,26 @@ pub const STRINGS: &[Row] = &[
         "RDP, SSH, SMB, VNC, Telnet and remote-support tools (TeamViewer, AnyDesk), inbound and outbound, across zones or the boundary.",
         "RDP、SSH、SMB、VNC、Telnet、リモートサポートツール (TeamViewer、AnyDesk) の内向き・外向きの通信 (ゾーンや境界をまたぐもの) です。",
     ),
+    (
+        "section.recon.title",
+        "Reconnaissance",
+        "偵察行為 (攻撃の予兆)",
+    ),
+    (
+        "section.recon.guideline",
+        "5.4.1 measures against unauthorized access; the May 2026 notice: threat hunting and reporting signs of attack",
+        "5.4.1 不正アクセス等の脅威への対策、2026年5月通知 脅威ハンティング・予兆の報告",
+    ),
+    (
+        "section.recon.intro",
+        "Hosts inside the network probing many addresses or ports, or discovering industrial devices: often the first step of an attack, and a sign (予兆) to report.",
+        "ネットワーク内で多数のアドレスやポートを探索したり、制御機器を探索したりするホストです。攻撃の最初の段階であることが多く、報告すべき予兆です。",
+    ),
+    (
+        "recon.none",
+        "No scan or device discovery was seen.",
+        "スキャンや機器の探索は観測されませんでした。",
+    ),
     ("section.auth.title", "Authentication", "認証"),
     (
         "section.auth.guideline",
@@ -514,8 +549,8 @@ pub const STRINGS: &[Row] = &[
     ),
     (
         "fact.one_sided_value",
-        "{share} ({n} of {flows} flows)",
-        "{share} ({flows} フロー中 {n})",
+        "{share} ({n} of {flows} TCP sessions seen in one direction only)",
+        "{share} (TCPセッション {flows} 件中 {n} 件が片方向のみ)",
     ),
     (
         "fact.one_sided_unknown",
@@ -850,7 +885,7 @@ mod tests {
 
     #[test]
     fn every_rule_has_a_title() {
-        for id in mizuban_detect::rules::known_rule_ids() {
+        for id in mizuban_detect::registry::known_rule_ids() {
             let k = format!("rule.{id}");
             assert!(RULES.iter().any(|r| r.0 == k), "no title for rule {id}");
         }

@@ -23,6 +23,7 @@ pub enum Section {
     Internet,
     Networks,
     Remote,
+    Recon,
     Auth,
     Assets,
     Control,
@@ -33,11 +34,12 @@ pub enum Section {
 }
 
 impl Section {
-    pub const ALL: [Section; 11] = [
+    pub const ALL: [Section; 12] = [
         Section::Summary,
         Section::Internet,
         Section::Networks,
         Section::Remote,
+        Section::Recon,
         Section::Auth,
         Section::Assets,
         Section::Control,
@@ -54,6 +56,7 @@ impl Section {
             Section::Internet => "internet",
             Section::Networks => "networks",
             Section::Remote => "remote",
+            Section::Recon => "recon",
             Section::Auth => "auth",
             Section::Assets => "assets",
             Section::Control => "control",
@@ -75,6 +78,8 @@ impl Section {
             Section::Networks
         } else if gl == g::REMOTE_SERVICES {
             Section::Remote
+        } else if gl == mizuban_detect::scan::ADDRESS_SCAN.guideline {
+            Section::Recon
         } else if [g::CLEARTEXT, g::FAILED_LOGINS].contains(&gl) {
             Section::Auth
         } else if gl == b::GUIDELINE_PATCHING {
@@ -231,6 +236,9 @@ impl Report {
             if let Some(n) = r.one_sided_flows {
                 health.one_sided_flows =
                     Some(health.one_sided_flows.unwrap_or(0).saturating_add(n));
+            }
+            if let Some(n) = r.tcp_sessions {
+                health.tcp_sessions = Some(health.tcp_sessions.unwrap_or(0).saturating_add(n));
             }
             for (k, v) in &r.drops {
                 let e = health.drops.entry(k.clone()).or_insert(0);

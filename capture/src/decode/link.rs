@@ -1,7 +1,8 @@
 //! Link layers and ether type dispatch: Ethernet II, 802.1Q/802.1ad VLAN tags, MPLS
 //! label stacks, ARP, Linux cooked capture (SLL, SLL2), BSD loopback and raw IP.
 
-use super::{Decoder, ip};
+use super::{Decoder, ip, tunnel};
+use crate::encap::EncapKind;
 use crate::link::LinkType;
 use crate::packet::{ArpInfo, DecodeStop, Layer, MacAddr, Net};
 use etherparse::{ArpPacketSlice, Ethernet2HeaderSlice, SingleVlanHeaderSlice};
@@ -20,6 +21,8 @@ const ETHERTYPE_QINQ_OLD: u16 = 0x9100;
 /// MPLS unicast and multicast (RFC 3032 section 5).
 const ETHERTYPE_MPLS: u16 = 0x8847;
 const ETHERTYPE_MPLS_MC: u16 = 0x8848;
+/// PPPoE session stage (RFC 2516 section 4); the discovery stage (0x8863) is not IP.
+const ETHERTYPE_PPPOE_SESSION: u16 = 0x8864;
 
 /// VLAN tags and MPLS label stacks followed before giving up: a frame nesting deeper
 /// is hostile or exotic, and is reported as malformed at the VLAN layer.
@@ -57,7 +60,7 @@ pub(crate) fn decode_link(d: &mut Decoder<'_>, link: LinkType) {
     }
 }
 
-fn ethernet(d: &mut Decoder<'_>, at: usize) {
+pub(crate) fn ethernet(d: &mut Decoder<'_>, at: usize) {
     let eth = match Ethernet2HeaderSlice::from_slice(d.rest(at)) {
         Ok(eth) => eth,
         Err(_) => return d.stop_short(Layer::Link, at),
@@ -81,6 +84,9 @@ fn ether_type(d: &mut Decoder<'_>, mut et: u16, mut at: usize) {
                     Err(_) => return d.stop_short(Layer::Vlan, at),
                 };
                 let vid = tag.vlan_identifier().value();
+                if et != ETHERTYPE_VLAN {
+                    d.info.encap.seen.insert(EncapKind::Qinq);
+                }
                 // Outermost first; a third tag and beyond are stepped over (packet.rs).
                 if d.info.vlan.outer.is_none() {
                     d.info.vlan.outer = Some(vid);
@@ -91,6 +97,7 @@ fn ether_type(d: &mut Decoder<'_>, mut et: u16, mut at: usize) {
                 at = at.saturating_add(tag.slice().len());
             }
             ETHERTYPE_MPLS | ETHERTYPE_MPLS_MC => return mpls(d, at),
+            ETHERTYPE_PPPOE_SESSION => return tunnel::pppoe(d, at),
             _ => {
                 // LLDP, STP (802.3 length field), LACP, PROFINET, GOOSE, ...: not ours.
                 d.stop(DecodeStop::NotIp, at);
@@ -107,6 +114,7 @@ fn ether_type(d: &mut Decoder<'_>, mut et: u16, mut at: usize) {
 /// it carries (RFC 4928 section 2: IP starts with 4 or 6; a pseudowire control word
 /// starts with 0 and is not decoded).
 fn mpls(d: &mut Decoder<'_>, mut at: usize) {
+    d.info.encap.seen.insert(EncapKind::Mpls);
     for _ in 0..MAX_MPLS_LABELS {
         let Some(entry) = d.data.get(at..at.saturating_add(4)) else {
             return d.stop_short(Layer::Vlan, at);

@@ -14,6 +14,7 @@
 mod ip;
 mod link;
 mod transport;
+mod tunnel;
 
 use crate::link::LinkType;
 use crate::packet::{DecodeStop, Layer, PacketInfo, Transport};
@@ -25,6 +26,7 @@ pub fn decode(link: LinkType, data: &[u8], wire_len: u32) -> PacketInfo {
     let snaplen_truncated = u64::try_from(data.len()).unwrap_or(u64::MAX) < u64::from(wire_len);
     let mut d = Decoder {
         data,
+        tunnels: 0,
         info: PacketInfo {
             snaplen_truncated,
             ..PacketInfo::default()
@@ -52,6 +54,8 @@ pub fn decode_transport(proto: u8, data: &[u8]) -> (Transport, u32, u32, Option<
 pub(crate) struct Decoder<'a> {
     pub(crate) data: &'a [u8],
     pub(crate) info: PacketInfo,
+    /// Tunnels opened so far (bounded by [`tunnel::MAX_TUNNELS`]).
+    pub(crate) tunnels: usize,
 }
 
 impl<'a> Decoder<'a> {

@@ -2,7 +2,7 @@
 //! ICMPv6 (RFC 4443). Other IP protocols (ESP, AH over IPv4, GRE, SCTP, ...) are
 //! reported as [`Transport::Other`] with the whole IP payload as payload.
 
-use super::{Decoder, short_stop};
+use super::{Decoder, short_stop, tunnel};
 use crate::packet::{DecodeStop, Layer, TcpFlags, TcpInfo, Transport};
 use etherparse::err::tcp::HeaderSliceError as TcpError;
 use etherparse::{Icmpv4Slice, Icmpv6Slice, TcpHeaderSlice, UdpHeaderSlice};
@@ -27,7 +27,21 @@ pub(crate) struct TransportResult {
 /// Decodes the transport header at `data[start..end]` into the decoder's view.
 #[inline]
 pub(crate) fn decode_into(d: &mut Decoder<'_>, proto: u8, start: usize, end: usize) {
+    if proto == tunnel::PROTO_GRE && tunnel::gre(d, start, end) {
+        return;
+    }
     let t = decode_transport_at(proto, d.data, start, end, d.info.snaplen_truncated);
+    if let Transport::Udp { dst_port, .. } = t.transport
+        && dst_port == tunnel::VXLAN_PORT
+        && t.stop.is_none()
+        && tunnel::vxlan(
+            d,
+            t.payload_start,
+            t.payload_start.saturating_add(t.payload_len),
+        )
+    {
+        return;
+    }
     d.info.transport = t.transport;
     match t.stop {
         Some(stop) => d.stop(stop, t.payload_start),

@@ -15,6 +15,7 @@
 //! closed-network rules' business); a Modbus pair when the server is internal.
 
 pub mod config;
+mod enforce;
 pub mod model;
 pub mod observe;
 pub mod rules;
@@ -28,6 +29,7 @@ pub use tracker::{AssetTracker, SharedTracker};
 pub use types::{Item, Mac};
 
 use crate::alert::Finding;
+use enforce::Raised;
 use mizuban_capture::{DropCounters, DropReason, Timestamp};
 use mizuban_protocols::Event;
 use model::{Caps, Insert};
@@ -35,7 +37,7 @@ use observe::{Obs, is_internal_host, observe};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
-use types::{ByteSet, IcsUse, Pair, Service, transport_label};
+use types::{ByteSet, IcsUse};
 
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -307,182 +309,15 @@ impl Baseline {
         internal: &dyn Fn(IpAddr) -> bool,
         out: &mut Vec<Finding>,
     ) {
-        let m = &self.state.model;
         let mut found: Vec<Raised> = Vec::new();
-        match o {
-            Obs::Host { ip, mac } => {
-                if !is_internal_host(*ip, internal) {
-                    return;
-                }
-                if !m.hosts.contains(ip) {
-                    let via = mac.map(|m| format!(" (MAC {m})")).unwrap_or_default();
-                    found.push(raised(
-                        rules::NEW_HOST,
-                        ip.to_string(),
-                        Some(*ip),
-                        None,
-                        format!("new host {ip}{via} not in the baseline"),
-                    ));
-                } else if let Some(mac) = mac {
-                    let known = m.bindings.get(ip);
-                    if known.is_some_and(|set| !set.is_empty() && !set.contains(mac)) {
-                        let was: Vec<String> = known
-                            .map(|s| s.iter().map(|m| m.to_string()).collect())
-                            .unwrap_or_default();
-                        found.push(raised(
-                            rules::IP_MAC_CHANGE,
-                            format!("{ip}|{mac}"),
-                            Some(*ip),
-                            None,
-                            format!("{ip} seen with MAC {mac}; baseline has {}", was.join(", ")),
-                        ));
-                    }
-                }
-            }
-            Obs::MacOnly(mac) => {
-                if !m.macs.contains(mac) {
-                    found.push(raised(
-                        rules::NEW_HOST,
-                        format!("mac|{mac}"),
-                        None,
-                        None,
-                        format!("new MAC address {mac} not in the baseline"),
-                    ));
-                }
-            }
-            Obs::Conversation(c) => {
-                if in_scope_pair(c.a, c.b, internal) && !m.conversations.contains(c) {
-                    let t = transport_label(c.transport);
-                    found.push(raised(
-                        rules::NEW_CONVERSATION,
-                        format!("{}|{}|{t}", c.a, c.b),
-                        Some(c.a),
-                        Some(c.b),
-                        format!("new conversation {} <-> {} over {t}", c.a, c.b),
-                    ));
-                }
-            }
-            Obs::Service(s) => {
-                if is_internal_host(s.server, internal) && !m.services.contains(s) {
-                    found.push(service_finding(s));
-                }
-            }
-            Obs::Ics {
-                host,
-                protocol,
-                role,
-            } => {
-                if is_internal_host(*host, internal) {
-                    let name = protocol.as_str();
-                    let probe = IcsUse {
-                        host: *host,
-                        protocol: name.to_string(),
-                        role: *role,
-                    };
-                    if !m.ics.contains(&probe) {
-                        found.push(raised(
-                            rules::NEW_ICS_PROTOCOL,
-                            format!("{host}|{name}|{}", role.as_str()),
-                            Some(*host),
-                            None,
-                            format!("{host} is a new {name} {}", role.as_str()),
-                        ));
-                    }
-                }
-            }
-            Obs::Modbus {
-                pair,
-                write,
-                function,
-                unit_id,
-            } => {
-                if !is_internal_host(pair.server, internal) {
-                    return;
-                }
-                let Pair { client, server } = *pair;
-                let key = format!("{client}|{server}");
-                match m.modbus.get(pair) {
-                    None => {
-                        let mut r = raised(
-                            rules::NEW_MODBUS_CLIENT,
-                            key.clone(),
-                            Some(client),
-                            Some(server),
-                            format!(
-                                "{client} is a new Modbus client of {server} (function {function}, unit {unit_id})"
-                            ),
-                        );
-                        r.function = Some(*function);
-                        r.unit_id = Some(*unit_id);
-                        r.wrote = *write;
-                        found.push(r);
-                        // A newcomer that reads first and then writes: the client
-                        // finding's key is already taken by the read, so the write
-                        // would only raise its count. It gets its own writer finding.
-                        if *write {
-                            let mut w = raised(
-                                rules::NEW_MODBUS_WRITER,
-                                key,
-                                Some(client),
-                                Some(server),
-                                format!(
-                                    "{client} wrote to {server} (function {function}, unit {unit_id}); it is not in the baseline"
-                                ),
-                            );
-                            w.function = Some(*function);
-                            w.wrote = true;
-                            found.push(w);
-                        }
-                    }
-                    Some(prof) => {
-                        // The writer finding names the write function: a separate
-                        // "new function" for the same request would say it twice.
-                        let writer = *write && !prof.wrote;
-                        if writer {
-                            let mut r = raised(
-                                rules::NEW_MODBUS_WRITER,
-                                key.clone(),
-                                Some(client),
-                                Some(server),
-                                format!(
-                                    "{client} wrote to {server} (function {function}, unit {unit_id}); in the baseline it only read"
-                                ),
-                            );
-                            r.function = (!prof.functions.contains(*function)).then_some(*function);
-                            found.push(r);
-                        } else if !prof.functions.contains(*function) {
-                            found.push(raised(
-                                rules::NEW_MODBUS_FUNCTION,
-                                format!("{key}|fc={function}"),
-                                Some(client),
-                                Some(server),
-                                format!(
-                                    "Modbus function {function} is new from {client} to {server}"
-                                ),
-                            ));
-                        }
-                        if !prof.unit_ids.contains(*unit_id) {
-                            found.push(raised(
-                                rules::NEW_MODBUS_FUNCTION,
-                                format!("{key}|unit={unit_id}"),
-                                Some(client),
-                                Some(server),
-                                format!(
-                                    "Modbus unit id {unit_id} is new from {client} to {server}"
-                                ),
-                            ));
-                        }
-                    }
-                }
-            }
-        }
+        enforce::check(&self.state.model, o, internal, &mut found);
         for r in found {
             self.emit(r, ts, out);
         }
     }
 
     fn emit(&mut self, r: Raised, ts: Timestamp, out: &mut Vec<Finding>) {
-        let Some(spec) = rules::spec(r.rule) else {
+        let Some(spec) = crate::registry::spec(r.rule) else {
             return;
         };
         let id = finding_id(r.rule, &r.key);
@@ -593,47 +428,4 @@ impl Baseline {
 
 fn in_scope_pair(a: IpAddr, b: IpAddr, internal: &dyn Fn(IpAddr) -> bool) -> bool {
     a != b && is_internal_host(a, internal) && is_internal_host(b, internal)
-}
-
-/// A finding before it is emitted.
-struct Raised {
-    rule: &'static str,
-    key: String,
-    src: Option<IpAddr>,
-    dst: Option<IpAddr>,
-    message: String,
-    /// Modbus facts a client or writer finding covers (accepted with it on approval).
-    function: Option<u8>,
-    unit_id: Option<u8>,
-    wrote: bool,
-}
-
-fn raised(
-    rule: &'static str,
-    key: String,
-    src: Option<IpAddr>,
-    dst: Option<IpAddr>,
-    message: String,
-) -> Raised {
-    Raised {
-        rule,
-        key,
-        src,
-        dst,
-        message,
-        function: None,
-        unit_id: None,
-        wrote: false,
-    }
-}
-
-fn service_finding(s: &Service) -> Raised {
-    let t = transport_label(s.transport);
-    raised(
-        rules::NEW_SERVICE,
-        format!("{}|{t}|{}", s.server, s.port),
-        None,
-        Some(s.server),
-        format!("{} offers a new service on {t}/{}", s.server, s.port),
-    )
 }

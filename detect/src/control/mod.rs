@@ -21,6 +21,7 @@ pub use config::ControlConfig;
 pub use policy::ControlPolicy;
 
 use crate::alert::{Finding, Severity};
+use crate::spec::RuleSpec;
 use mizuban_capture::Timestamp;
 use mizuban_protocols::facts::{Action, ControlAction, Outcome, Target};
 use mizuban_protocols::{AppProtocol, Event, EventKind};
@@ -34,9 +35,23 @@ pub const GUIDELINE: &str =
     "control system integrity: only authorised stations change the process or the controllers";
 
 /// The rules of this module with their default severities (critical applies per
-/// action, see [`unauthorized_severity`]).
-pub const RULES: &[(&str, Severity)] =
-    &[(UNAUTHORIZED, Severity::High), (FAILED, Severity::Medium)];
+/// action, see [`unauthorized_severity`]): its part of [`crate::registry`].
+pub const RULES: &[RuleSpec] = &[
+    RuleSpec {
+        id: UNAUTHORIZED,
+        severity: Severity::High,
+        guideline: GUIDELINE,
+        summary: "a control action (write, operate, program transfer, mode change) from a client the control policy does not allow",
+        breach: false,
+    },
+    RuleSpec {
+        id: FAILED,
+        severity: Severity::Medium,
+        guideline: GUIDELINE,
+        summary: "control actions the device refused, repeatedly, from one client",
+        breach: false,
+    },
+];
 
 /// (client, server, protocol, action) pairs the baseline learned, at most this many.
 pub const MAX_LEARNED: usize = 65_536;

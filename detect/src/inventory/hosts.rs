@@ -218,7 +218,7 @@ impl Inventory {
         ev: &Event,
         out: &mut Vec<Finding>,
     ) {
-        let Some(spec) = rules::spec(rules::SMB_SIGNING_NOT_REQUIRED) else {
+        let Some(spec) = crate::registry::spec(rules::SMB_SIGNING_NOT_REQUIRED) else {
             return;
         };
         let name = self

@@ -534,7 +534,8 @@ impl Inventory {
                     .or(d.requested_ip)
                     .map(IpAddr::V4)
                     .or(Some(client))
-                    .filter(|ip| inside(*ip));
+                    // 0.0.0.0 is a client without an address yet, not a host.
+                    .filter(|ip| !ip.is_unspecified() && inside(*ip));
                 self.record_dhcp(mac, d, ip, ev.ts, out);
             }
             EventKind::HttpRequest(req) => {
@@ -792,6 +793,21 @@ impl Inventory {
         }
         // Apply to the asset with that address, if it exists and has this MAC (or no MAC
         // yet): a relay or a stale requested address must not rename another host.
+        // No address in the message (a REQUEST from 0.0.0.0): the one host already
+        // known with this MAC, if exactly one (a host seen before its DHCP exchange,
+        // e.g. after a reboot; behind a router many addresses share its MAC).
+        let ip = ip.or_else(|| {
+            let mut with_mac = self
+                .state
+                .assets
+                .iter()
+                .filter(|(_, a)| a.macs.contains(&mac))
+                .map(|(ip, _)| *ip);
+            match (with_mac.next(), with_mac.next()) {
+                (Some(ip), None) => Some(ip),
+                _ => None,
+            }
+        });
         let Some(ip) = ip else {
             return;
         };
@@ -880,7 +896,7 @@ impl Inventory {
         if !support::ended(Some(date), ts.as_nanos()) {
             return;
         }
-        let Some(spec) = rules::spec(rules::UNSUPPORTED_OS) else {
+        let Some(spec) = crate::registry::spec(rules::UNSUPPORTED_OS) else {
             return;
         };
         let name = self

@@ -48,7 +48,7 @@ impl Default for Policy {
     fn default() -> Self {
         // The default config is valid (a unit test proves it); an empty policy is the
         // fallback that keeps this infallible.
-        Policy::compile(&DetectConfig::default()).unwrap_or_else(|_| Policy {
+        Policy::compile_with_rules(&DetectConfig::default(), &[]).unwrap_or_else(|_| Policy {
             internal: NetSet::default(),
             names: InternalNames::default(),
             zones: Zones::default(),
@@ -66,7 +66,12 @@ impl Default for Policy {
 }
 
 impl Policy {
-    pub fn compile(cfg: &DetectConfig) -> Result<Policy, ConfigErrors> {
+    /// Compiles and checks `cfg`; `known_rules` are the rule ids its `[detect.rules]`
+    /// and allow entries may name (`Policy::compile` passes the registry's).
+    pub fn compile_with_rules(
+        cfg: &DetectConfig,
+        known_rules: &[&str],
+    ) -> Result<Policy, ConfigErrors> {
         let mut errors = Vec::new();
         let p = &cfg.policy;
 
@@ -94,7 +99,7 @@ impl Policy {
 
         let zones = Zones::compile(&p.zones, &p.allowed_zone_pairs, &mut errors);
 
-        let known = |r: &str| crate::rules::is_known_rule(r);
+        let known = |r: &str| known_rules.contains(&r);
         if p.allow.len() > MAX_ALLOW_ENTRIES {
             errors.push(ConfigError::new(
                 "policy.allow",
@@ -127,10 +132,7 @@ impl Policy {
             if !known(id) {
                 errors.push(ConfigError::new(
                     key.clone(),
-                    format!(
-                        "unknown rule id (known: {})",
-                        crate::rules::known_rule_ids().join(", ")
-                    ),
+                    format!("unknown rule id (known: {})", known_rules.join(", ")),
                 ));
             }
             let severity = match r.severity.as_deref() {

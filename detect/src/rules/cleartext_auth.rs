@@ -12,6 +12,7 @@ pub const SPEC: RuleSpec = RuleSpec {
     id: "cleartext_auth",
     severity: Severity::Medium,
     guideline: guideline::CLEARTEXT,
+    summary: "a login whose credentials crossed the network in cleartext (Telnet, FTP, HTTP Basic)",
     breach: false,
 };
 

@@ -12,6 +12,7 @@ pub const SPEC: RuleSpec = RuleSpec {
     id: "external_dns_answer",
     severity: Severity::Medium,
     guideline: guideline::NO_INTERNET_NAMES,
+    summary: "a DNS answer putting an internet address behind a name",
     breach: true,
 };
 

@@ -12,6 +12,7 @@ pub const SPEC: RuleSpec = RuleSpec {
     id: "external_dns_query",
     severity: Severity::Medium,
     guideline: guideline::NO_INTERNET_NAMES,
+    summary: "an internal host asking DNS for an internet name",
     breach: false,
 };
 

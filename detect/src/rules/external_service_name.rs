@@ -15,6 +15,7 @@ pub const SPEC: RuleSpec = RuleSpec {
     id: "external_service_name",
     severity: Severity::Medium,
     guideline: guideline::NO_INTERNET_NAMES,
+    summary: "a TLS or HTTP session naming an internet host (SNI, Host header)",
     breach: true,
 };
 

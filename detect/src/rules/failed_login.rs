@@ -17,6 +17,7 @@ pub const SPEC: RuleSpec = RuleSpec {
     id: "repeated_login_failure",
     severity: Severity::Medium,
     guideline: guideline::FAILED_LOGINS,
+    summary: "repeated failed logins from one client within the window",
     breach: false,
 };
 

@@ -12,6 +12,7 @@ pub const SPEC: RuleSpec = RuleSpec {
     id: "internet_egress",
     severity: Severity::High,
     guideline: guideline::NO_INTERNET,
+    summary: "an internal host talking to an internet address",
     breach: true,
 };
 

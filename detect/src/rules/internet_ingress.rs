@@ -11,6 +11,7 @@ pub const SPEC: RuleSpec = RuleSpec {
     id: "internet_ingress",
     severity: Severity::High,
     guideline: guideline::NO_INTERNET,
+    summary: "an internet address reaching an internal host",
     breach: true,
 };
 

@@ -3,8 +3,9 @@
 //! detector applies the per-rule switches, the allow-list, enrichment and the store.
 //!
 //! Every rule has a [`RuleSpec`]: id (snake_case, stable: it labels metrics and keys the
-//! config), default severity, the guideline point it serves, and whether a finding proves
-//! the network is not closed.
+//! config), default severity, the guideline point it serves, a summary, and whether a
+//! finding proves the network is not closed. A new rule adds its spec to [`ALL`], this
+//! module's part of the one rule registry ([`crate::registry`]).
 
 pub mod cleartext_auth;
 pub mod external_dns_answer;
@@ -19,7 +20,9 @@ pub mod remote_access;
 pub mod vpn;
 pub mod zone_violation;
 
-use crate::alert::{Direction, Finding, Severity};
+pub use crate::spec::RuleSpec;
+
+use crate::alert::{Direction, Finding};
 use crate::policy::Policy;
 use crate::store::AlertStore;
 use mizuban_protocols::{Event, FlowTuple};
@@ -44,25 +47,8 @@ pub mod guideline {
     pub const FAILED_LOGINS: &str = "repeated login failures are notified";
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub struct RuleSpec {
-    pub id: &'static str,
-    pub severity: Severity,
-    pub guideline: &'static str,
-    /// A finding proves the network is not closed (feeds the verdict).
-    pub breach: bool,
-}
-
-impl RuleSpec {
-    /// A finding of this rule with its defaults; the detector applies overrides.
-    pub fn finding(&self, ev: &Event, key: String, message: String) -> Finding {
-        Finding::new(self.id, self.severity, self.guideline, key, ev.ts, message)
-            .with_flow(&ev.flow)
-            .breach(self.breach)
-    }
-}
-
-/// Every rule of this module, in documentation order.
+/// Every rule of this module, in documentation order (this module's part of
+/// [`crate::registry`]).
 pub const ALL: &[&RuleSpec] = &[
     &internet_egress::SPEC,
     &internet_ingress::SPEC,
@@ -76,42 +62,6 @@ pub const ALL: &[&RuleSpec] = &[
     &cleartext_auth::SPEC,
     &failed_login::SPEC,
 ];
-
-/// Rule ids raised elsewhere in this crate (baseline, inventory) that the `[rules.<id>]`
-/// config and allow entries may name. Their owners list them here.
-pub const OTHER_RULE_IDS: &[&str] = &[
-    crate::baseline::rules::NEW_HOST,
-    crate::baseline::rules::IP_MAC_CHANGE,
-    crate::baseline::rules::NEW_CONVERSATION,
-    crate::baseline::rules::NEW_SERVICE,
-    crate::baseline::rules::NEW_ICS_PROTOCOL,
-    crate::baseline::rules::NEW_MODBUS_CLIENT,
-    crate::baseline::rules::NEW_MODBUS_WRITER,
-    crate::baseline::rules::NEW_MODBUS_FUNCTION,
-    crate::baseline::rules::UNSUPPORTED_OS,
-    crate::baseline::rules::SMB_SIGNING_NOT_REQUIRED,
-    crate::control::UNAUTHORIZED,
-    crate::control::FAILED,
-    crate::scan::ADDRESS_SCAN.id,
-    crate::scan::PORT_SCAN.id,
-    crate::scan::ICS_DISCOVERY.id,
-];
-
-pub fn known_rule_ids() -> Vec<&'static str> {
-    ALL.iter()
-        .map(|r| r.id)
-        .chain(OTHER_RULE_IDS.iter().copied())
-        .collect()
-}
-
-pub fn is_known_rule(id: &str) -> bool {
-    ALL.iter().any(|r| r.id == id) || OTHER_RULE_IDS.contains(&id)
-}
-
-/// The spec of a rule of this module, by id.
-pub fn spec(id: &str) -> Option<&'static RuleSpec> {
-    ALL.iter().copied().find(|r| r.id == id)
-}
 
 /// What a rule may read besides the event.
 pub struct Ctx<'a> {

@@ -12,6 +12,7 @@ pub const SPEC: RuleSpec = RuleSpec {
     id: "remote_access",
     severity: Severity::Medium,
     guideline: guideline::REMOTE_SERVICES,
+    summary: "a remote-access session (RDP, VNC, SSH, Telnet, SMB, remote-support tools) across zones or from outside",
     breach: false,
 };
 

@@ -18,6 +18,7 @@ pub const INTERNET_VPN: RuleSpec = RuleSpec {
     id: "internet_vpn",
     severity: Severity::High,
     guideline: guideline::NO_INTERNET_VPN,
+    summary: "a VPN or SSL-VPN session to or from the internet",
     breach: true,
 };
 
@@ -25,6 +26,7 @@ pub const VPN: RuleSpec = RuleSpec {
     id: "vpn",
     severity: Severity::Low,
     guideline: guideline::VPN_INSIDE,
+    summary: "a VPN inside the network (must run over a closed carrier IP-VPN)",
     breach: false,
 };
 

@@ -12,6 +12,7 @@ pub const SPEC: RuleSpec = RuleSpec {
     id: "zone_violation",
     severity: Severity::Medium,
     guideline: guideline::ZONES,
+    summary: "traffic between zones that are not an allowed pair",
     breach: false,
 };
 

@@ -31,10 +31,14 @@ use tracker::{Seen, Tracker};
 
 const GUIDELINE: &str = "reconnaissance inside the network is detected";
 
+/// The scan rules: this module's part of [`crate::registry`].
+pub const RULES: &[RuleSpec] = &[ADDRESS_SCAN, PORT_SCAN, ICS_DISCOVERY];
+
 pub const ADDRESS_SCAN: RuleSpec = RuleSpec {
     id: "address_scan",
     severity: Severity::High,
     guideline: GUIDELINE,
+    summary: "one source probing many addresses of the network",
     breach: false,
 };
 
@@ -42,6 +46,7 @@ pub const PORT_SCAN: RuleSpec = RuleSpec {
     id: "port_scan",
     severity: Severity::High,
     guideline: GUIDELINE,
+    summary: "one source probing many ports of one host",
     breach: false,
 };
 
@@ -49,6 +54,7 @@ pub const ICS_DISCOVERY: RuleSpec = RuleSpec {
     id: "ics_discovery",
     severity: Severity::High,
     guideline: GUIDELINE,
+    summary: "broadcast identity requests of industrial protocols (device discovery)",
     breach: false,
 };
 

@@ -69,24 +69,29 @@ impl<K: Hash + Eq + Clone, T: Clone> Tracker<K, T> {
 
     /// `key` reached `target` (hashed as `hash`) at `now`.
     pub fn observe(&mut self, key: &K, hash: u32, target: T, now: Timestamp) -> Seen<T> {
-        if !self.keys.contains_key(key) {
-            self.make_room();
-            self.keys.insert(
-                key.clone(),
-                Window {
-                    start: now,
-                    seen: Vec::new(),
-                    examples: Vec::new(),
-                    referenced: false,
-                },
-            );
+        let known = self.keys.contains_key(key);
+        if !known {
+            // Reuse the evicted key's vectors: a flood of one-shot sources then costs
+            // no allocation per packet.
+            let mut w = self.make_room().unwrap_or(Window {
+                start: now,
+                seen: Vec::new(),
+                examples: Vec::new(),
+                referenced: false,
+            });
+            w.start = now;
+            w.seen.clear();
+            w.examples.clear();
+            w.referenced = false;
+            self.keys.insert(key.clone(), w);
             self.ring.push_back(key.clone());
         }
         let (threshold, window) = (self.threshold, self.window);
         let Some(w) = self.keys.get_mut(key) else {
             return Seen::Quiet;
         };
-        w.referenced = true;
+        // Only a second hit earns the second chance: one-shot keys go at the hand.
+        w.referenced |= known;
         if now.since(w.start) > window {
             w.start = now;
             w.seen.clear();
@@ -112,28 +117,27 @@ impl<K: Hash + Eq + Clone, T: Clone> Tracker<K, T> {
         out
     }
 
-    fn make_room(&mut self) {
+    /// Evicts one key if the table is full, returning its window for reuse.
+    fn make_room(&mut self) -> Option<Window<T>> {
         if self.keys.len() < self.max_keys {
-            return;
+            return None;
         }
         for _ in 0..self.ring.len().saturating_mul(2).saturating_add(1) {
-            let Some(k) = self.ring.pop_front() else {
-                return;
-            };
+            let k = self.ring.pop_front()?;
             match self.keys.get_mut(&k) {
                 Some(w) if w.referenced => {
                     w.referenced = false;
                     self.ring.push_back(k);
                 }
                 Some(_) => {
-                    self.keys.remove(&k);
                     self.evicted = self.evicted.saturating_add(1);
-                    return;
+                    return self.keys.remove(&k);
                 }
                 // Not in the map: a stale ring entry, just drop it.
                 None => {}
             }
         }
+        None
     }
 
     pub fn len(&self) -> usize {

@@ -61,6 +61,7 @@ pub fn start(at: i64, flow: FlowTuple) -> Event {
             client_mac: Some(CLIENT_MAC),
             server_mac: Some(GATEWAY_MAC),
             syn: flow.proto == 6,
+            encap: None,
         }),
     )
 }

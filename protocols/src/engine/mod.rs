@@ -115,7 +115,15 @@ impl Engine {
             .reassembly
             .max_buffered_total
             .min(share(Table::Reassembly));
-        cfg.defrag.max_bytes = cfg.defrag.max_bytes.min(share(Table::Defrag));
+        // Half the share for fragment bytes, half for the sets' bookkeeping.
+        let defrag = share(Table::Defrag);
+        let half = defrag.checked_div(2).unwrap_or(0);
+        cfg.defrag.max_bytes = cfg.defrag.max_bytes.min(half);
+        cfg.defrag.max_sets = cfg
+            .defrag
+            .max_sets
+            .min(half.checked_div(DEFRAG_SET_BYTES).unwrap_or(1))
+            .max(1);
         let flow_bytes = cfg.budget.share_per_shard(Table::Flows, shards);
         Engine {
             table: FlowTable::with_budget(cap, flow_bytes),
@@ -541,6 +549,7 @@ impl Engine {
             client_mac,
             server_mac,
             syn,
+            encap: info.encap.tunnel,
         }));
         identify::on_flow_start(
             &mut flow.ident,

@@ -12,7 +12,7 @@ pub const SESSION_MIN_PACKETS: u64 = 3;
 
 /// Out-of-window segments after which a stream counts as unfollowable when it had no
 /// more in-window ones.
-pub const GARBAGE_MIN_SEGMENTS: u16 = 8;
+pub const GARBAGE_MIN_SEGMENTS: u16 = 4;
 
 /// Why a flow was evicted from a full table, least valuable first.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -256,8 +256,12 @@ impl HalfStream {
         stats.drops.add(DropReason::SeqOutOfWindow, len);
         stats.health.out_of_window_bytes = stats.health.out_of_window_bytes.saturating_add(len);
         self.oow = self.oow.saturating_add(1);
-        if self.oow >= crate::flow::health::GARBAGE_MIN_SEGMENTS {
+        if self.oow >= crate::flow::health::GARBAGE_MIN_SEGMENTS && !self.is_unfollowable() {
             self.flags |= F_UNFOLLOWABLE;
+            // What this stream "missed" so far was measured against sequence numbers
+            // that meant nothing: take it back out of the capture-loss estimate.
+            stats.missed_bytes = stats.missed_bytes.saturating_sub(self.missed);
+            self.missed = 0;
         }
     }
 
@@ -554,7 +558,12 @@ impl HalfStream {
         }
         // The part of the hole the peer acknowledged is capture loss.
         let acked_ahead = dist(self.next, self.max_ack).max(0).unsigned_abs();
-        let missed = u64::from(len.min(acked_ahead));
+        // An unfollowable stream's holes are not capture loss (see `out_of_window`).
+        let missed = if self.is_unfollowable() {
+            0
+        } else {
+            u64::from(len.min(acked_ahead))
+        };
         self.missed = self.missed.saturating_add(missed);
         stats.missed_bytes = stats.missed_bytes.saturating_add(missed);
         stats.reassembly_gaps = stats.reassembly_gaps.saturating_add(1);
@@ -570,7 +579,10 @@ impl HalfStream {
             return;
         }
         let advance = dist(self.max_ack, ack);
-        if advance <= 0 || dist(self.next, ack) > i32::try_from(MAX_SEQ_JUMP).unwrap_or(i32::MAX) {
+        if advance <= 0
+            || self.is_unfollowable()
+            || dist(self.next, ack) > i32::try_from(MAX_SEQ_JUMP).unwrap_or(i32::MAX)
+        {
             return;
         }
         stats.acked_bytes = stats

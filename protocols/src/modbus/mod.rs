@@ -19,6 +19,7 @@ pub const SPEC: ProtocolSpec = ProtocolSpec {
     category: Category::Ics,
     tcp: On::ports(&[502]).probe(probe, ANY_PORT),
     strict: true,
+    counters: COUNTERS,
     parser: Some(|cfg| Box::new(StreamOnly(Parser::new(&cfg.modbus)))),
     ..ProtocolSpec::new(AppProtocol::Modbus, "modbus")
 };
@@ -35,6 +36,7 @@ pub use types::Anomaly;
 use crate::event::AppProtocol;
 use crate::parser::{Direction, Probe};
 use crate::registry::{ANY_PORT, Category, On, ProtocolSpec, StreamOnly};
+use crate::stats::{self, CounterDoc, CounterValue, ExportStats, Merge, merged};
 use hdrhistogram::Histogram;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -97,7 +99,7 @@ pub fn probe(data: &[u8], _dir: Direction) -> Probe {
 }
 
 /// Servers whose response times are tracked per worker; more are counted in
-/// [`Stats::response_time_servers_overflow`]. Each histogram is about 20 KiB.
+/// [`ResponseTimes::overflow`]. Each histogram is about 20 KiB.
 pub const MAX_SERVERS_TRACKED: usize = 256;
 /// Highest response time a histogram records exactly (10 minutes, in microseconds);
 /// longer ones saturate.
@@ -107,28 +109,144 @@ pub const RESPONSE_TIME_SIGFIG: u8 = 2;
 /// Function codes counted by [`Stats::transactions_by_function`] (0-127).
 pub const FUNCTION_CODES: usize = 128;
 
-/// Counters the Modbus analyzer keeps on its worker; merged and exported by the pipeline.
+merged! {
+    /// Counters the Modbus analyzer keeps on its worker; merged and exported by the
+    /// pipeline (the `mizuban_modbus_*` families: transactions, exceptions and response
+    /// times have their own; the rest are [`COUNTERS`]).
+    #[derive(Clone, Debug, Default)]
+    pub struct Stats {
+        /// Transactions by function code (0-127, exception bit cleared).
+        pub transactions_by_function: Vec<u64>,
+        /// Requests emitted without a response (timeout, flow end, or over the cap).
+        pub unanswered: u64,
+        /// Exception responses by (function, exception code).
+        pub exceptions: BTreeMap<(u8, u8), u64>,
+        /// `parse_error` events by reason.
+        pub parse_errors: BTreeMap<&'static str, u64>,
+        /// Responses whose request was not seen.
+        pub responses_without_request: u64,
+        /// Bytes skipped while resynchronising (garbage, gaps, partial ADUs at close).
+        pub resync_skipped_bytes: u64,
+        /// Requests given up because the flow had too many outstanding.
+        pub tx_cap: u64,
+        pub response_times: ResponseTimes,
+    }
+}
+
+/// Response times in microseconds, per server address, capped at
+/// [`MAX_SERVERS_TRACKED`] servers.
 #[derive(Clone, Debug, Default)]
-pub struct Stats {
-    /// Transactions by function code (0-127, exception bit cleared).
-    pub transactions_by_function: Vec<u64>,
-    /// Requests emitted without a response (timeout, flow end, or over the cap).
-    pub unanswered: u64,
-    /// Exception responses by (function, exception code).
-    pub exceptions: BTreeMap<(u8, u8), u64>,
-    /// `parse_error` events by reason.
-    pub parse_errors: BTreeMap<&'static str, u64>,
-    /// Responses whose request was not seen.
-    pub responses_without_request: u64,
-    /// Bytes skipped while resynchronising (garbage, gaps, partial ADUs at close).
-    pub resync_skipped_bytes: u64,
-    /// Requests given up because the flow had too many outstanding.
-    pub tx_cap: u64,
-    /// Response time in microseconds, per server address.
-    pub response_time_us: BTreeMap<IpAddr, Histogram<u64>>,
+pub struct ResponseTimes {
+    pub by_server: BTreeMap<IpAddr, Histogram<u64>>,
     /// Response times not recorded because [`MAX_SERVERS_TRACKED`] servers were
     /// already tracked.
-    pub response_time_servers_overflow: u64,
+    pub overflow: u64,
+}
+
+impl ResponseTimes {
+    pub fn record(&mut self, server: IpAddr, us: u64) {
+        if let Some(h) = self.by_server.get_mut(&server) {
+            h.saturating_record(us.max(1));
+            return;
+        }
+        if self.by_server.len() >= MAX_SERVERS_TRACKED {
+            self.overflow = self.overflow.saturating_add(1);
+            return;
+        }
+        match Histogram::new_with_bounds(1, RESPONSE_TIME_MAX_US, RESPONSE_TIME_SIGFIG) {
+            Ok(mut h) => {
+                h.saturating_record(us.max(1));
+                self.by_server.insert(server, h);
+            }
+            Err(_) => self.overflow = self.overflow.saturating_add(1),
+        }
+    }
+}
+
+impl Merge for ResponseTimes {
+    fn merge(&mut self, other: &ResponseTimes) {
+        self.overflow = self.overflow.saturating_add(other.overflow);
+        for (server, h) in &other.by_server {
+            if let Some(mine) = self.by_server.get_mut(server) {
+                if mine.add(h).is_err() {
+                    self.overflow = self.overflow.saturating_add(1);
+                }
+            } else if self.by_server.len() < MAX_SERVERS_TRACKED {
+                self.by_server.insert(*server, h.clone());
+            } else {
+                self.overflow = self.overflow.saturating_add(h.len());
+            }
+        }
+    }
+}
+
+/// The Modbus counters exported through the generic per-protocol path.
+pub const COUNTERS: &[CounterDoc] = &[
+    CounterDoc {
+        name: "mizuban_modbus_parse_errors_total",
+        labels: &["anomaly"],
+        values: &Anomaly::NAMES,
+        help: "Modbus ADUs that could not be decoded, by anomaly.",
+    },
+    CounterDoc {
+        name: "mizuban_modbus_pending_overflow_total",
+        labels: &[],
+        values: &[],
+        help: "Modbus requests given up because their flow had too many outstanding.",
+    },
+    CounterDoc {
+        name: "mizuban_modbus_response_time_untracked_total",
+        labels: &[],
+        values: &[],
+        help: "Modbus response times not recorded: the per-worker cap of servers tracked was reached.",
+    },
+    CounterDoc {
+        name: "mizuban_modbus_responses_without_request_total",
+        labels: &[],
+        values: &[],
+        help: "Modbus responses whose request was never seen.",
+    },
+    CounterDoc {
+        name: "mizuban_modbus_resync_skipped_bytes_total",
+        labels: &[],
+        values: &[],
+        help: "Bytes skipped while resynchronising Modbus streams (garbage, gaps, partial ADUs at close).",
+    },
+    CounterDoc {
+        name: "mizuban_modbus_unanswered_total",
+        labels: &[],
+        values: &[],
+        help: "Modbus requests reported without a response (timeout, flow end, or over the per-flow cap).",
+    },
+];
+
+impl ExportStats for Stats {
+    fn export(&self, out: &mut Vec<CounterValue>) {
+        for (reason, n) in &self.parse_errors {
+            out.push(CounterValue {
+                name: "mizuban_modbus_parse_errors_total",
+                label: Some(reason),
+                value: *n,
+            });
+        }
+        stats::value(out, "mizuban_modbus_pending_overflow_total", self.tx_cap);
+        stats::value(
+            out,
+            "mizuban_modbus_response_time_untracked_total",
+            self.response_times.overflow,
+        );
+        stats::value(
+            out,
+            "mizuban_modbus_responses_without_request_total",
+            self.responses_without_request,
+        );
+        stats::value(
+            out,
+            "mizuban_modbus_resync_skipped_bytes_total",
+            self.resync_skipped_bytes,
+        );
+        stats::value(out, "mizuban_modbus_unanswered_total", self.unanswered);
+    }
 }
 
 impl Stats {
@@ -157,70 +275,6 @@ impl Stats {
     }
 
     pub fn record_response_time(&mut self, server: IpAddr, us: u64) {
-        if let Some(h) = self.response_time_us.get_mut(&server) {
-            h.saturating_record(us.max(1));
-            return;
-        }
-        if self.response_time_us.len() >= MAX_SERVERS_TRACKED {
-            self.response_time_servers_overflow =
-                self.response_time_servers_overflow.saturating_add(1);
-            return;
-        }
-        match Histogram::new_with_bounds(1, RESPONSE_TIME_MAX_US, RESPONSE_TIME_SIGFIG) {
-            Ok(mut h) => {
-                h.saturating_record(us.max(1));
-                self.response_time_us.insert(server, h);
-            }
-            Err(_) => {
-                self.response_time_servers_overflow =
-                    self.response_time_servers_overflow.saturating_add(1);
-            }
-        }
-    }
-
-    pub fn merge(&mut self, other: &Stats) {
-        if self.transactions_by_function.len() < other.transactions_by_function.len() {
-            self.transactions_by_function
-                .resize(other.transactions_by_function.len(), 0);
-        }
-        for (a, b) in self
-            .transactions_by_function
-            .iter_mut()
-            .zip(&other.transactions_by_function)
-        {
-            *a = a.saturating_add(*b);
-        }
-        self.unanswered = self.unanswered.saturating_add(other.unanswered);
-        for (k, v) in &other.exceptions {
-            let n = self.exceptions.entry(*k).or_insert(0);
-            *n = n.saturating_add(*v);
-        }
-        for (k, v) in &other.parse_errors {
-            let n = self.parse_errors.entry(k).or_insert(0);
-            *n = n.saturating_add(*v);
-        }
-        self.responses_without_request = self
-            .responses_without_request
-            .saturating_add(other.responses_without_request);
-        self.resync_skipped_bytes = self
-            .resync_skipped_bytes
-            .saturating_add(other.resync_skipped_bytes);
-        self.tx_cap = self.tx_cap.saturating_add(other.tx_cap);
-        self.response_time_servers_overflow = self
-            .response_time_servers_overflow
-            .saturating_add(other.response_time_servers_overflow);
-        for (server, h) in &other.response_time_us {
-            if let Some(mine) = self.response_time_us.get_mut(server) {
-                if mine.add(h).is_err() {
-                    self.response_time_servers_overflow =
-                        self.response_time_servers_overflow.saturating_add(1);
-                }
-            } else if self.response_time_us.len() < MAX_SERVERS_TRACKED {
-                self.response_time_us.insert(*server, h.clone());
-            } else {
-                self.response_time_servers_overflow =
-                    self.response_time_servers_overflow.saturating_add(h.len());
-            }
-        }
+        self.response_times.record(server, us);
     }
 }

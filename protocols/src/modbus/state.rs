@@ -88,6 +88,8 @@ impl Parser {
 
     fn parse_error(ctx: &mut ParseCtx<'_>, a: Anomaly) {
         Self::stats(ctx).count_parse_error(a);
+        // Exported as mizuban_drops_total{reason="parse_error"}, like every parser's.
+        ctx.stats.drops.inc(mizuban_capture::DropReason::ParseError);
         ctx.emit(EventKind::ParseError(ParseError {
             protocol: AppProtocol::Modbus,
             reason: a.as_str(),

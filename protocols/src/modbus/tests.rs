@@ -268,6 +268,16 @@ fn register_response_byte_count_disagreeing_with_quantity() {
     assert_eq!(h.txs().len(), 1);
     assert_eq!(h.errors(), vec!["byte_count_mismatch"]);
     assert_eq!(h.stats.modbus.parse_errors["byte_count_mismatch"], 1);
+    // Counted where every parser's undecodable units are, and exported.
+    assert_eq!(h.stats.drops.get(DropReason::ParseError), 1);
+    let exported = h.stats.protocol_counters();
+    assert!(
+        exported
+            .iter()
+            .any(|c| c.name == "mizuban_modbus_parse_errors_total"
+                && c.label == Some("byte_count_mismatch")
+                && c.value == 1)
+    );
 }
 
 #[test]
@@ -626,6 +636,12 @@ fn pairing_needs_matching_unit_id() {
     assert_eq!(t.len(), 1);
     assert_eq!(t[0].1.request_frame, None);
     assert_eq!(h.stats.modbus.responses_without_request, 1);
+    let exported = h.stats.protocol_counters();
+    assert!(
+        exported
+            .iter()
+            .any(|c| c.name == "mizuban_modbus_responses_without_request_total" && c.value == 1)
+    );
 }
 
 #[test]
@@ -701,6 +717,12 @@ fn garbage_then_adu_in_one_segment_resyncs() {
     assert_eq!(h.errors(), vec!["protocol_id_not_zero"]);
     assert_eq!(h.parser.pending_len(), 1);
     assert_eq!(h.stats.modbus.resync_skipped_bytes, 7);
+    let exported = h.stats.protocol_counters();
+    assert!(
+        exported
+            .iter()
+            .any(|c| c.name == "mizuban_modbus_resync_skipped_bytes_total" && c.value == 7)
+    );
 }
 
 #[test]
@@ -809,7 +831,7 @@ fn stats_merge_adds_histograms() {
     b.record_response_time(ip, 200);
     b.count_transaction(3, Some(2));
     a.merge(&b);
-    assert_eq!(a.response_time_us[&ip].len(), 2);
+    assert_eq!(a.response_times.by_server[&ip].len(), 2);
     assert_eq!(a.exceptions[&(3, 2)], 1);
     assert_eq!(a.transactions_by_function[3], 1);
 }
@@ -820,8 +842,8 @@ fn server_histograms_are_capped() {
     for i in 0..(MAX_SERVERS_TRACKED as u32 + 5) {
         s.record_response_time(std::net::IpAddr::from(i.to_be_bytes()), 10);
     }
-    assert_eq!(s.response_time_us.len(), MAX_SERVERS_TRACKED);
-    assert_eq!(s.response_time_servers_overflow, 5);
+    assert_eq!(s.response_times.by_server.len(), MAX_SERVERS_TRACKED);
+    assert_eq!(s.response_times.overflow, 5);
 }
 
 // ---- control actions ----

@@ -188,7 +188,7 @@ impl Anomaly {
         Anomaly::WrongDirection,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Anomaly::ProtocolIdNotZero => "protocol_id_not_zero",
             Anomaly::LengthOutOfRange => "length_out_of_range",
@@ -202,6 +202,19 @@ impl Anomaly {
             Anomaly::WrongDirection => "wrong_direction",
         }
     }
+
+    /// Every anomaly's name: the closed set of `mizuban_modbus_parse_errors_total`'s label.
+    // Evaluated by the compiler: an index out of range is a build error, not a panic.
+    #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+    pub const NAMES: [&'static str; 10] = {
+        let mut names = [""; 10];
+        let mut i = 0;
+        while i < names.len() {
+            names[i] = Anomaly::ALL[i].as_str();
+            i += 1;
+        }
+        names
+    };
 
     /// Index into per-reason counter arrays.
     pub fn index(self) -> usize {
