@@ -415,12 +415,6 @@ fn label_values_come_from_closed_sets() {
                         || v == "other"
                 }
                 "authorized" => ["true", "false", "other"].contains(&v.as_str()),
-                "table" => mizuban_capture::budget::Table::ALL
-                    .iter()
-                    .any(|t| t.as_str() == v),
-                "class" => {
-                    mizuban_exporter::metrics::health::EVICTION_CLASSES.contains(&v.as_str())
-                }
                 "pdu" => {
                     use mizuban_protocols::{dnp3, iec104};
                     (0..=255u8).any(|f| {
@@ -454,6 +448,12 @@ fn label_values_come_from_closed_sets() {
                     "other",
                 ]
                 .contains(&v.as_str()),
+                "table" => mizuban_capture::budget::Table::ALL
+                    .iter()
+                    .any(|t| t.as_str() == v),
+                "class" => {
+                    mizuban_exporter::metrics::health::EVICTION_CLASSES.contains(&v.as_str())
+                }
                 "encapsulation" => mizuban_capture::encap::EncapKind::ALL
                     .iter()
                     .any(|e| e.as_str() == v),
