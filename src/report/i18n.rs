@@ -161,13 +161,6 @@ pub const RULES: &[Row] = &[
         "新しい通信の組み合わせ",
     ),
     ("rule.new_service", "New service", "新しいサービス"),
-    ("rule.address_scan", "Address scan", "アドレススキャン"),
-    ("rule.port_scan", "Port scan", "ポートスキャン"),
-    (
-        "rule.ics_discovery",
-        "Industrial device discovery",
-        "制御機器の探索",
-    ),
     (
         "rule.new_ics_protocol",
         "New industrial protocol on a host",
