@@ -9,9 +9,13 @@
 //! hand at most `2 × max_keys` steps, and amortised O(1).
 
 use mizuban_capture::Timestamp;
+use smallvec::SmallVec;
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
 use std::time::Duration;
+
+/// Distinct hashes a key holds without a heap allocation.
+const INLINE_HASHES: usize = 8;
 
 /// Examples of targets kept per key for the alert.
 pub const MAX_EXAMPLES: usize = 5;
@@ -22,7 +26,9 @@ pub const KEY_BYTES: u64 = 192;
 #[derive(Clone, Debug)]
 struct Window<T> {
     start: Timestamp,
-    seen: Vec<u32>,
+    /// Inline for the first few: most keys (a Modbus client's unit ids and functions)
+    /// never reach more, and the check then touches no other cache line than the entry.
+    seen: SmallVec<[u32; INLINE_HASHES]>,
     examples: Vec<T>,
     /// Hit since the clock hand last passed.
     referenced: bool,
@@ -69,51 +75,28 @@ impl<K: Hash + Eq + Clone, T: Clone> Tracker<K, T> {
 
     /// `key` reached `target` (hashed as `hash`) at `now`.
     pub fn observe(&mut self, key: &K, hash: u32, target: T, now: Timestamp) -> Seen<T> {
-        let known = self.keys.contains_key(key);
-        if !known {
-            // Reuse the evicted key's vectors: a flood of one-shot sources then costs
-            // no allocation per packet.
-            let mut w = self.make_room().unwrap_or(Window {
-                start: now,
-                seen: Vec::new(),
-                examples: Vec::new(),
-                referenced: false,
-            });
-            w.start = now;
-            w.seen.clear();
-            w.examples.clear();
-            w.referenced = false;
-            self.keys.insert(key.clone(), w);
-            self.ring.push_back(key.clone());
-        }
         let (threshold, window) = (self.threshold, self.window);
-        let Some(w) = self.keys.get_mut(key) else {
-            return Seen::Quiet;
-        };
-        // Only a second hit earns the second chance: one-shot keys go at the hand.
-        w.referenced |= known;
-        if now.since(w.start) > window {
-            w.start = now;
-            w.seen.clear();
-            w.examples.clear();
+        // One lookup for a known key: this runs for every flow start and ICS request.
+        if let Some(w) = self.keys.get_mut(key) {
+            // Only a second hit earns the second chance: one-shot keys go at the hand.
+            w.referenced = true;
+            return step(w, hash, target, now, threshold, window);
         }
-        if w.seen.contains(&hash) {
-            return Seen::Quiet;
-        }
-        w.seen.push(hash);
-        if w.examples.len() < MAX_EXAMPLES {
-            w.examples.push(target);
-        }
-        if w.seen.len() < threshold {
-            return Seen::Quiet;
-        }
-        let out = Seen::Threshold {
-            count: w.seen.len(),
-            since: w.start,
-            examples: std::mem::take(&mut w.examples),
-        };
+        // Reuse the evicted key's vectors: a flood of one-shot sources then costs no
+        // allocation per packet.
+        let mut w = self.make_room().unwrap_or(Window {
+            start: now,
+            seen: SmallVec::new(),
+            examples: Vec::new(),
+            referenced: false,
+        });
         w.start = now;
         w.seen.clear();
+        w.examples.clear();
+        w.referenced = false;
+        let out = step(&mut w, hash, target, now, threshold, window);
+        self.keys.insert(key.clone(), w);
+        self.ring.push_back(key.clone());
         out
     }
 
@@ -167,6 +150,41 @@ impl<K: Hash + Eq + Clone, T: Clone> Tracker<K, T> {
             .unwrap_or(u64::MAX)
             .saturating_mul(per_key)
     }
+}
+
+/// Counts `hash` in the key's window (restarting a window older than `window`), and
+/// reports when the distinct count reaches `threshold`.
+fn step<T>(
+    w: &mut Window<T>,
+    hash: u32,
+    target: T,
+    now: Timestamp,
+    threshold: usize,
+    window: Duration,
+) -> Seen<T> {
+    if now.since(w.start) > window {
+        w.start = now;
+        w.seen.clear();
+        w.examples.clear();
+    }
+    if w.seen.contains(&hash) {
+        return Seen::Quiet;
+    }
+    w.seen.push(hash);
+    if w.examples.len() < MAX_EXAMPLES {
+        w.examples.push(target);
+    }
+    if w.seen.len() < threshold {
+        return Seen::Quiet;
+    }
+    let out = Seen::Threshold {
+        count: w.seen.len(),
+        since: w.start,
+        examples: std::mem::take(&mut w.examples),
+    };
+    w.start = now;
+    w.seen.clear();
+    out
 }
 
 #[cfg(test)]
