@@ -12,12 +12,12 @@
     clippy::arithmetic_side_effects
 )]
 
-use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use mizuban_capture::{Timestamp, VlanTags};
+#[path = "common/stream.rs"]
+mod stream;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use mizuban_protocols::dnp3::{Dnp3Config, Parser, app, link, transport};
-use mizuban_protocols::engine::EngineStats;
-use mizuban_protocols::event::FlowTuple;
-use mizuban_protocols::parser::{Direction, ParseCtx, StreamParser};
+use mizuban_protocols::parser::Direction;
 use std::hint::black_box;
 
 fn frames(ctl: u8, dst: u16, src: u16, fragment: &[u8]) -> Vec<u8> {
@@ -90,41 +90,7 @@ fn bench(c: &mut Criterion) {
     });
     let bytes: u64 = cyc.iter().map(|(_, b)| b.len() as u64).sum();
     g.throughput(Throughput::Bytes(bytes));
-    let flow = FlowTuple {
-        client: ([127, 0, 0, 1], 40000).into(),
-        server: ([127, 0, 0, 1], 20000).into(),
-        proto: 6,
-        vlan: VlanTags::default(),
-    };
-    g.bench_function("stream", |b| {
-        b.iter_batched(
-            || {
-                (
-                    Parser::new(&Dnp3Config::default()),
-                    EngineStats::default(),
-                    Vec::with_capacity(16),
-                )
-            },
-            |(mut parser, mut stats, mut events)| {
-                let mut sub = 0;
-                for (i, (dir, data)) in cyc.iter().enumerate() {
-                    let mut ctx = ParseCtx::new(
-                        Timestamp::from_nanos(i as i64),
-                        i as u64,
-                        0,
-                        i as u64 + 1,
-                        flow,
-                        &mut stats,
-                        &mut events,
-                        &mut sub,
-                    );
-                    parser.on_data(&mut ctx, *dir, data);
-                }
-                black_box(events.len())
-            },
-            BatchSize::SmallInput,
-        )
-    });
+    stream::bench_stream(&mut g, 20000, || Parser::new(&Dnp3Config::default()), &cyc);
     g.finish();
 }
 

@@ -7,13 +7,13 @@
 //! per-connection parser (framing, sequence checks, objects, command pairing, events).
 #![allow(clippy::unwrap_used, clippy::arithmetic_side_effects)]
 
-use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use mizuban_capture::{Timestamp, VlanTags};
-use mizuban_protocols::engine::EngineStats;
-use mizuban_protocols::event::FlowTuple;
+#[path = "common/stream.rs"]
+mod stream;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use mizuban_protocols::iec104::apci::{self, Control};
 use mizuban_protocols::iec104::{Iec104Config, Parser, asdu};
-use mizuban_protocols::parser::{Direction, ParseCtx, StreamParser};
+use mizuban_protocols::parser::Direction;
 use std::hint::black_box;
 
 fn units() -> Vec<(Direction, Vec<u8>)> {
@@ -69,41 +69,7 @@ fn bench(c: &mut Criterion) {
             }
         })
     });
-    let flow = FlowTuple {
-        client: ([127, 0, 0, 1], 40000).into(),
-        server: ([127, 0, 0, 1], 2404).into(),
-        proto: 6,
-        vlan: VlanTags::default(),
-    };
-    g.bench_function("stream", |b| {
-        b.iter_batched(
-            || {
-                (
-                    Parser::new(&Iec104Config::default()),
-                    EngineStats::default(),
-                    Vec::with_capacity(16),
-                )
-            },
-            |(mut parser, mut stats, mut events)| {
-                let mut sub = 0;
-                for (i, (dir, data)) in u.iter().enumerate() {
-                    let mut ctx = ParseCtx::new(
-                        Timestamp::from_nanos(i as i64),
-                        i as u64,
-                        0,
-                        i as u64 + 1,
-                        flow,
-                        &mut stats,
-                        &mut events,
-                        &mut sub,
-                    );
-                    parser.on_data(&mut ctx, *dir, data);
-                }
-                black_box(events.len())
-            },
-            BatchSize::SmallInput,
-        )
-    });
+    stream::bench_stream(&mut g, 2404, || Parser::new(&Iec104Config::default()), &u);
     g.finish();
 }
 
