@@ -11,9 +11,9 @@
 //! Each analyzer maps its own function codes onto these types in its module; the table of
 //! which function maps to which action is in detect/README.md.
 
-use crate::event::AppProtocol;
+use crate::event::{AppProtocol, Event, EventKind, FlowTuple};
 use serde::Serialize;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 /// What a request does, for policy: classified once by the parser.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -66,6 +66,8 @@ pub struct IcsOperation {
     pub class: OperationClass,
     /// Frame number of the request, when it was seen.
     pub request_frame: Option<u64>,
+    /// The server answered it: proof that the server exists.
+    pub answered: bool,
 }
 
 /// What a device reported about itself. Text fields are capped by the parser that fills
@@ -225,4 +227,46 @@ pub struct ControlAction {
     /// A password or key was presented with the request (never stored).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub password_used: bool,
+}
+
+/// Most station addresses one event reports (a DNP3 fragment has two, an S7 connection
+/// one rack/slot); anything beyond is the parser's bug, not the wire's.
+pub const MAX_ADDRESSES: usize = 4;
+
+/// A protocol-level address a device answered to or sent from: DNP3 link address,
+/// IEC 104 common address, S7 rack/slot, FINS node, BACnet device instance.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct StationAddress {
+    pub host: IpAddr,
+    /// Closed snake_case name of the address kind (`dnp3_link`, `iec104_common`, ...).
+    pub kind: &'static str,
+    pub value: u32,
+}
+
+/// What one ICS event tells detection, whatever its protocol. The baseline, the
+/// inventory and the control policy read only this, so a new analyzer feeds them by
+/// implementing [`IcsEvent`] and adding one arm to [`of_event`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct IcsFacts {
+    /// The request this event carries or answers, classified by its parser.
+    pub operation: Option<IcsOperation>,
+    /// A device's description of itself, and the address of the device it describes.
+    pub identity: Option<(IpAddr, DeviceIdentity)>,
+    /// Station addresses seen, at most [`MAX_ADDRESSES`].
+    pub addresses: Vec<StationAddress>,
+}
+
+/// Implemented, in each ICS protocol's module, by the payload of its event kind.
+pub trait IcsEvent {
+    /// The facts this event proves; `flow` is the event's envelope flow.
+    fn ics_facts(&self, flow: &FlowTuple) -> IcsFacts;
+}
+
+/// The ICS facts of an event, or `None` for events that are not an ICS protocol's.
+pub fn of_event(ev: &Event) -> Option<IcsFacts> {
+    // One arm per ICS event kind: `EventKind::X(x) => Some(x.ics_facts(&ev.flow)),`.
+    match &ev.kind {
+        EventKind::ControlAction(_) => None,
+        _ => None,
+    }
 }
