@@ -70,6 +70,7 @@ fn hello(at: i64, f: mizuban_protocols::FlowTuple, sni: Option<&str>) -> mizuban
             sni: sni.map(str::to_owned),
             version: 0x0303,
             alpn: vec!["h2".into()],
+            secures: None,
         }),
     )
 }

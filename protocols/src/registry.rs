@@ -164,6 +164,10 @@ pub struct ProtocolSpec {
     /// The protocol's own counters, exported as `mizuban_<name>_*_total` (see
     /// [`crate::stats`]); the values come from [`crate::EngineStats::protocol_counters`].
     pub counters: &'static [CounterDoc],
+    /// TCP ports where the protocol runs inside TLS (the IEC 62351-3 profiles: IANA
+    /// `iec-104-sec` 19998, `dnp-sec` 19999). The TLS parser names the protocol a
+    /// ClientHello to such a port secures; the protocol itself is not parsed there.
+    pub tls_ports: &'static [u16],
 }
 
 impl ProtocolSpec {
@@ -179,6 +183,7 @@ impl ProtocolSpec {
             strict: false,
             parser: None,
             counters: &[],
+            tls_ports: &[],
         }
     }
 
@@ -280,6 +285,15 @@ pub fn spec(app: AppProtocol) -> &'static ProtocolSpec {
         .unwrap_or(&UNKNOWN)
 }
 
+/// The protocol a TLS session to this TCP server port secures (see
+/// [`ProtocolSpec::tls_ports`]), if any.
+pub fn secured_by_tls(port: u16) -> Option<AppProtocol> {
+    PROTOCOLS
+        .iter()
+        .find(|p| p.tls_ports.contains(&port))
+        .map(|p| p.app)
+}
+
 /// The protocol a server port names on an IP protocol, if any.
 pub fn port_hint(ip_proto: u8, port: u16) -> Option<AppProtocol> {
     let t = Transport::of(ip_proto)?;
@@ -315,6 +329,12 @@ pub fn protocol_table_markdown() -> String {
             .collect::<Vec<_>>()
             .join(", ")
     }
+    fn tls(p: &ProtocolSpec) -> String {
+        p.tls_ports
+            .iter()
+            .map(|port| format!("; {port} in TLS"))
+            .collect()
+    }
     fn probe(s: &ProtocolSpec) -> &'static str {
         let probes = [s.tcp, s.udp];
         if s.ip_proto.is_some() && probes.iter().all(|o| o.probe.is_none()) {
@@ -340,10 +360,11 @@ pub fn protocol_table_markdown() -> String {
             "probe only"
         };
         s.push_str(&format!(
-            "| `{}` | {} | {} | {}{ip} | {}{strict} | {parser} |\n",
+            "| `{}` | {} | {}{} | {}{ip} | {}{strict} | {parser} |\n",
             p.name,
             p.category.as_str(),
             ports(&p.tcp),
+            tls(p),
             ports(&p.udp),
             probe(p),
         ));

@@ -47,6 +47,8 @@ pub const SPEC: ProtocolSpec = ProtocolSpec {
     tcp: On::ports(&[DNP3_PORT]).probe(probe, ANY_PORT),
     udp: On::ports(&[DNP3_PORT]).probe(probe, ANY_PORT),
     parser: Some(|cfg| Box::new(Both(Parser::new(&cfg.dnp3)))),
+    // IEC 62351-3 TLS profile; IANA registers 19999 as dnp-sec.
+    tls_ports: &[19999],
     ..ProtocolSpec::new(AppProtocol::Dnp3, "dnp3")
 };
 

@@ -39,6 +39,8 @@ pub const SPEC: ProtocolSpec = ProtocolSpec {
     category: Category::Ics,
     tcp: On::ports(&[IEC104_PORT]).probe(probe, PORT_ONLY),
     parser: Some(|cfg| Box::new(StreamOnly(Parser::new(&cfg.iec104)))),
+    // IEC 62351-3 TLS profile; IANA registers 19998 as iec-104-sec.
+    tls_ports: &[19998],
     ..ProtocolSpec::new(AppProtocol::Iec104, "iec104")
 };
 

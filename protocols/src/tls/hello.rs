@@ -79,6 +79,7 @@ pub fn parse_client_hello(body: &[u8]) -> Result<ClientHello, TlsError> {
         sni: None,
         version,
         alpn: Vec::new(),
+        secures: None,
     };
     let Some(ext_len) = r.be16() else {
         return Ok(hello);

@@ -23,6 +23,10 @@ pub struct ClientHello {
     pub version: u16,
     /// ALPN protocols, at most 8.
     pub alpn: Vec<String>,
+    /// The ICS protocol this session secures, named by its TLS port (IEC 62351-3:
+    /// IEC 104 on 19998, DNP3 on 19999): the session is recognised, not decrypted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secures: Option<AppProtocol>,
 }
 
 /// Record header: type(1) version(2) length(2) (RFC 8446 section 5.1).
@@ -205,7 +209,10 @@ impl StreamParser for Parser {
             return;
         }
         match self.gather(data) {
-            Gathered::Hello(Ok(h)) => ctx.emit(EventKind::TlsClientHello(h)),
+            Gathered::Hello(Ok(mut h)) => {
+                h.secures = crate::registry::secured_by_tls(ctx.flow.server.port());
+                ctx.emit(EventKind::TlsClientHello(h))
+            }
             Gathered::Hello(Err(e)) => self.errors.report(ctx, AppProtocol::Tls, e.reason()),
             Gathered::NeedMore | Gathered::Done => {}
         }
