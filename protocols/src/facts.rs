@@ -42,6 +42,22 @@ impl OperationClass {
         }
     }
 
+    /// The class of a request whose control action is `a` (one table: the action
+    /// mapping of each protocol's control.rs decides both).
+    pub fn of_action(a: Action) -> OperationClass {
+        match a {
+            Action::Write | Action::TimeSet | Action::FileTransfer | Action::ConfigChange => {
+                OperationClass::Write
+            }
+            Action::Operate | Action::Select | Action::ModeChange | Action::Restart => {
+                OperationClass::Control
+            }
+            Action::ProgramDownload | Action::ProgramUpload | Action::FirmwareUpdate => {
+                OperationClass::Program
+            }
+        }
+    }
+
     /// Changes process values, device state or logic.
     pub fn changes_state(self) -> bool {
         matches!(
@@ -258,15 +274,30 @@ pub struct IcsFacts {
 
 /// Implemented, in each ICS protocol's module, by the payload of its event kind.
 pub trait IcsEvent {
-    /// The facts this event proves; `flow` is the event's envelope flow.
-    fn ics_facts(&self, flow: &FlowTuple) -> IcsFacts;
+    /// The facts this event proves; `flow` and `frame` are the event's envelope.
+    fn ics_facts(&self, flow: &FlowTuple, frame: u64) -> IcsFacts;
 }
 
 /// The ICS facts of an event, or `None` for events that are not an ICS protocol's.
 pub fn of_event(ev: &Event) -> Option<IcsFacts> {
-    // One arm per ICS event kind: `EventKind::X(x) => Some(x.ics_facts(&ev.flow)),`.
-    match &ev.kind {
-        EventKind::ControlAction(_) => None,
-        _ => None,
+    // One arm per ICS event kind.
+    let payload: &dyn IcsEvent = match &ev.kind {
+        EventKind::Modbus(x) => x,
+        EventKind::Dnp3(x) => x,
+        EventKind::Iec104(x) => x,
+        _ => return None,
+    };
+    Some(payload.ics_facts(&ev.flow, ev.frame))
+}
+
+/// (client, server) of a flow for a protocol whose server sits on a registered port:
+/// a device answering from that port is the server even when it opened the connection
+/// (ITI modbus_test_data_part1.pcap: 10.0.0.8:502 connects out and sends responses).
+pub fn ends_by_server_port(flow: &FlowTuple, protocol: AppProtocol) -> (SocketAddr, SocketAddr) {
+    match crate::registry::spec(protocol).server_port() {
+        Some(port) if flow.client.port() == port && flow.server.port() != port => {
+            (flow.server, flow.client)
+        }
+        _ => (flow.client, flow.server),
     }
 }

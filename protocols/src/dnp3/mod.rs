@@ -18,6 +18,7 @@
 pub mod app;
 pub mod control;
 mod event;
+mod facts;
 pub mod link;
 pub mod objects;
 pub mod probe;

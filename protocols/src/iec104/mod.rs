@@ -14,6 +14,7 @@ pub mod apci;
 pub mod asdu;
 pub mod control;
 mod event;
+mod facts;
 pub mod probe;
 mod state;
 #[cfg(test)]

@@ -10,6 +10,7 @@
 
 pub mod control;
 mod event;
+mod facts;
 pub mod frame;
 pub mod pdu;
 mod state;
