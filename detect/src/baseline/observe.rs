@@ -180,13 +180,17 @@ pub fn observe(ev: &Event, out: &mut Vec<Obs>) {
             }
         }
         EventKind::Modbus(tx) => {
-            let (client, server) = ics_ends(flow, AppProtocol::Modbus);
+            // The parser decided the roles (see mizuban_protocols::facts).
+            let Some(op) = mizuban_protocols::facts::of_event(ev).and_then(|f| f.operation) else {
+                return;
+            };
+            let (client, server) = (op.client.ip(), op.server.ip());
             // A transaction proves the client exists, and the server too if it answered.
             out.push(Obs::Host {
                 ip: client,
                 mac: None,
             });
-            if tx.response_frame.is_some() {
+            if op.answered {
                 out.push(Obs::Host {
                     ip: server,
                     mac: None,

@@ -452,9 +452,13 @@ impl Inventory {
                 self.add_service(server, port, Some(pd.protocol), true, &inside);
             }
             EventKind::Modbus(tx) => {
+                // The device the parser names (the end on 502, whoever connected).
+                let device = mizuban_protocols::facts::of_event(ev)
+                    .and_then(|f| f.identity)
+                    .map(|(ip, _)| ip);
                 if let Some(id) = &tx.device_identity
-                    && tx.response_frame.is_some()
-                    && let Some(a) = self.existing(server, &inside)
+                    && let Some(device) = device
+                    && let Some(a) = self.existing(device, &inside)
                 {
                     a.modbus_identity = Some(ModbusIdentity {
                         vendor_name: id.vendor_name.clone(),
