@@ -290,6 +290,15 @@ pub fn of_event(ev: &Event) -> Option<IcsFacts> {
     Some(payload.ics_facts(&ev.flow, ev.frame))
 }
 
+/// (sender, receiver) of a message the flow's client sent when `from_client`.
+pub fn sender_receiver(flow: &FlowTuple, from_client: bool) -> (SocketAddr, SocketAddr) {
+    if from_client {
+        (flow.client, flow.server)
+    } else {
+        (flow.server, flow.client)
+    }
+}
+
 /// (client, server) of a flow for a protocol whose server sits on a registered port:
 /// a device answering from that port is the server even when it opened the connection
 /// (ITI modbus_test_data_part1.pcap: 10.0.0.8:502 connects out and sends responses).

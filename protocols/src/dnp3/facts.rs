@@ -9,6 +9,7 @@ use super::types::fc;
 use crate::event::{AppProtocol, FlowTuple};
 use crate::facts::{
     DeviceIdentity, IcsEvent, IcsFacts, IcsOperation, OperationClass, StationAddress,
+    sender_receiver,
 };
 
 fn class(f: &Fragment) -> OperationClass {
@@ -46,11 +47,7 @@ fn identity(f: &Fragment) -> DeviceIdentity {
 
 impl IcsEvent for Fragment {
     fn ics_facts(&self, flow: &FlowTuple, frame: u64) -> IcsFacts {
-        let (sender, receiver) = if self.from_client {
-            (flow.client, flow.server)
-        } else {
-            (flow.server, flow.client)
-        };
+        let (sender, receiver) = sender_receiver(flow, self.from_client);
         let request = !self.is_response() && self.function != fc::CONFIRM;
         let operation = request.then(|| IcsOperation {
             protocol: AppProtocol::Dnp3,

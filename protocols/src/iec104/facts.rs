@@ -6,7 +6,9 @@
 use super::event::Apdu;
 use super::types;
 use crate::event::{AppProtocol, FlowTuple};
-use crate::facts::{IcsEvent, IcsFacts, IcsOperation, OperationClass, StationAddress};
+use crate::facts::{
+    IcsEvent, IcsFacts, IcsOperation, OperationClass, StationAddress, sender_receiver,
+};
 
 /// The class of a type id sent in the control direction (IEC 60870-5-101 7.2.1.1).
 /// Only an activation (or, for files, a file transfer cause) changes state; a
@@ -30,11 +32,7 @@ fn class(type_id: u8, cot: Option<u8>) -> OperationClass {
 
 impl IcsEvent for Apdu {
     fn ics_facts(&self, flow: &FlowTuple, frame: u64) -> IcsFacts {
-        let (sender, receiver) = if self.from_client {
-            (flow.client, flow.server)
-        } else {
-            (flow.server, flow.client)
-        };
+        let (sender, receiver) = sender_receiver(flow, self.from_client);
         let (controlling, station) = if self.from_controlling {
             (sender, receiver)
         } else {
