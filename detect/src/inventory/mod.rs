@@ -405,6 +405,57 @@ impl Inventory {
         d
     }
 
+    /// DNP3 and IEC 104 station addresses and DNP3 device attributes, from the parser's
+    /// ICS facts: the station a fact names exists (its side carried the protocol).
+    fn telecontrol_facts(
+        &mut self,
+        f: &mizuban_protocols::facts::IcsFacts,
+        ts: Timestamp,
+        inside: &dyn Fn(IpAddr) -> bool,
+    ) {
+        for addr in &f.addresses {
+            let Some(a) = self.asset(addr.host, ts, inside) else {
+                continue;
+            };
+            let t = a.telecontrol.get_or_insert_with(TelecontrolInfo::default);
+            let set = match addr.kind {
+                "dnp3_link" => &mut t.dnp3_link_addresses,
+                "iec104_common" => &mut t.iec104_common_addresses,
+                _ => continue,
+            };
+            if let Ok(v) = u16::try_from(addr.value)
+                && set.len() < MAX_TELECONTROL_ADDRESSES
+            {
+                set.insert(v);
+            }
+        }
+        let Some((device, id)) = &f.identity else {
+            return;
+        };
+        let Some(a) = self.asset(*device, ts, inside) else {
+            return;
+        };
+        let t = a.telecontrol.get_or_insert_with(TelecontrolInfo::default);
+        let extra = |key: &str| {
+            id.extra
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+        };
+        for (slot, value) in [
+            (&mut t.vendor, id.vendor.clone()),
+            (&mut t.model, id.model.clone()),
+            (&mut t.firmware, id.firmware.clone()),
+            (&mut t.serial, id.serial.clone()),
+            (&mut t.hardware, extra("hardware")),
+            (&mut t.device_name, extra("device_name")),
+        ] {
+            if value.is_some() {
+                *slot = value;
+            }
+        }
+    }
+
     /// One event in; `unsupported_os` findings out.
     pub fn on_event(
         &mut self,
@@ -471,49 +522,9 @@ impl Inventory {
                     });
                 }
             }
-            EventKind::Dnp3(d) => {
-                let (sender, _) = if d.from_client {
-                    (client, server)
-                } else {
-                    (server, client)
-                };
-                // A host that sent a DNP3 fragment exists (the flow carried it both ways).
-                if let Some(a) = self.asset(sender, ev.ts, &inside) {
-                    let t = a.telecontrol.get_or_insert_with(TelecontrolInfo::default);
-                    if t.dnp3_link_addresses.len() < MAX_TELECONTROL_ADDRESSES {
-                        t.dnp3_link_addresses.insert(d.link_src);
-                    }
-                    for at in &d.decoded.attributes {
-                        let slot = match at.variation {
-                            252 => &mut t.vendor,
-                            250 => &mut t.model,
-                            242 => &mut t.firmware,
-                            243 => &mut t.hardware,
-                            248 => &mut t.serial,
-                            247 => &mut t.device_name,
-                            _ => continue,
-                        };
-                        if at.text.is_some() {
-                            *slot = at.text.clone();
-                        }
-                    }
-                }
-            }
-            EventKind::Iec104(x) => {
-                // The controlled station answers for the common address.
-                let (sender, receiver) = if x.from_client {
-                    (client, server)
-                } else {
-                    (server, client)
-                };
-                let station = if x.from_controlling { receiver } else { sender };
-                if let Some(ca) = x.common_address
-                    && let Some(a) = self.asset(station, ev.ts, &inside)
-                {
-                    let t = a.telecontrol.get_or_insert_with(TelecontrolInfo::default);
-                    if t.iec104_common_addresses.len() < MAX_TELECONTROL_ADDRESSES {
-                        t.iec104_common_addresses.insert(ca);
-                    }
+            EventKind::Dnp3(_) | EventKind::Iec104(_) => {
+                if let Some(f) = mizuban_protocols::facts::of_event(ev) {
+                    self.telecontrol_facts(&f, ev.ts, &inside);
                 }
             }
             EventKind::Dns(msg) if msg.response => {

@@ -34,7 +34,7 @@ fn identity(f: &Fragment) -> DeviceIdentity {
         let text = crate::common::capped(text.as_bytes(), 64);
         match at.variation {
             252 => id.vendor = Some(text),
-            250 => id.product = Some(text),
+            250 => id.model = Some(text),
             242 => id.firmware = Some(text),
             248 => id.serial = Some(text),
             243 => id.extra.push(("hardware".to_owned(), text)),
